@@ -1,0 +1,92 @@
+"""Building and parsing ECS ARNs: the one place that knows their layout.
+
+Long ARN formats, as AWS uses them today::
+
+    arn:aws:ecs:{region}:{account}:cluster/{cluster}
+    arn:aws:ecs:{region}:{account}:service/{cluster}/{service}
+    arn:aws:ecs:{region}:{account}:task/{cluster}/{task id}
+    arn:aws:ecs:{region}:{account}:task-definition/{family}:{revision}
+    arn:aws:ecs:{region}:{account}:container-instance/{cluster}/{id}
+    arn:aws:ecs:{region}:{account}:capacity-provider/{name}
+    arn:aws:ecs:{region}:{account}:task-set/{cluster}/{service}/{id}
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+PARTITION = "aws"
+_PREFIX = f"arn:{PARTITION}:ecs:"
+
+
+class Arn(NamedTuple):
+    region: str
+    account: str
+    resource_type: str
+    #: The part after ``{resource_type}/``, e.g. ``"my-cluster/abc123"``.
+    resource: str
+
+    def __str__(self) -> str:
+        return f"{_PREFIX}{self.region}:{self.account}:{self.resource_type}/{self.resource}"
+
+    @property
+    def parts(self) -> list[str]:
+        return self.resource.split("/")
+
+
+def is_arn(value: str) -> bool:
+    return value.startswith("arn:")
+
+
+def parse(value: str) -> Arn | None:
+    """The parts of an ECS ARN, or ``None`` when ``value`` is not one."""
+    if not value.startswith(_PREFIX):
+        return None
+    fields = value[len(_PREFIX) :].split(":", 2)
+    if len(fields) != 3:
+        return None
+    region, account, rest = fields
+    resource_type, sep, resource = rest.partition("/")
+    if not sep or not resource or not region or not account:
+        return None
+    return Arn(region, account, resource_type, resource)
+
+
+def cluster(region: str, account: str, name: str) -> str:
+    return f"{_PREFIX}{region}:{account}:cluster/{name}"
+
+
+def service(region: str, account: str, cluster_name: str, name: str) -> str:
+    return f"{_PREFIX}{region}:{account}:service/{cluster_name}/{name}"
+
+
+def task(region: str, account: str, cluster_name: str, task_id: str) -> str:
+    return f"{_PREFIX}{region}:{account}:task/{cluster_name}/{task_id}"
+
+
+def task_definition(region: str, account: str, family: str, revision: int) -> str:
+    return f"{_PREFIX}{region}:{account}:task-definition/{family}:{revision}"
+
+
+def container_instance(region: str, account: str, cluster_name: str, instance_id: str) -> str:
+    return f"{_PREFIX}{region}:{account}:container-instance/{cluster_name}/{instance_id}"
+
+
+def capacity_provider(region: str, account: str, name: str) -> str:
+    return f"{_PREFIX}{region}:{account}:capacity-provider/{name}"
+
+
+def task_set(region: str, account: str, cluster_name: str, service_name: str, set_id: str) -> str:
+    return f"{_PREFIX}{region}:{account}:task-set/{cluster_name}/{service_name}/{set_id}"
+
+
+def name_from(value: str, resource_type: str) -> str:
+    """The last path element of an ARN of ``resource_type``, or ``value`` itself.
+
+    ECS accepts either a short name or a full ARN in most ``cluster``/``service``/``task``
+    parameters; this is the one place that tells them apart.
+    """
+    parsed = parse(value)
+    if parsed is None or parsed.resource_type != resource_type:
+        return value
+    return parsed.parts[-1]

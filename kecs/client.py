@@ -1,0 +1,145 @@
+"""``kecs.client("ecs")``: a real botocore ECS client whose calls kecs answers.
+
+The client is made by botocore itself (same class, ``meta``, ``exceptions``, paginators and
+waiters as ``boto3.client("ecs")``). One handler on the client's own ``before-call`` event
+hands the serialized request (``X-Amz-Target`` + JSON body) to the wire handler and parses
+the wire response with botocore's own JSON parser, so responses and errors take exactly the
+path AWS's do, minus HTTP, signing and retries.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from typing import Any
+
+from botocore import parsers
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
+from botocore.model import OperationModel
+
+from kecs.api import service_model
+from kecs.api.wire import WireHandler
+from kecs.backends.base import Backend
+from kecs.errors import UnsupportedServiceError
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "000000000000"
+
+_default_backend: Backend | None = None
+_default_lock = threading.Lock()
+
+
+def default_backend() -> Backend:
+    """The process-wide embedded backend shared by clients made without ``backend=``."""
+    global _default_backend
+    if _default_backend is None:
+        with _default_lock:
+            if _default_backend is None:
+                from kecs.backends.memory import MemoryBackend
+
+                _default_backend = MemoryBackend()
+    return _default_backend
+
+
+def reset_default_backend() -> None:
+    """Forget the process-wide embedded backend; the next default client starts a new world."""
+    global _default_backend
+    with _default_lock:
+        _default_backend = None
+
+
+def _resolve_region(region_name: str | None) -> str:
+    return (
+        region_name
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or DEFAULT_REGION
+    )
+
+
+def _resolve_account(account_id: str | None) -> str:
+    account = account_id or os.environ.get("KECS_ACCOUNT_ID") or DEFAULT_ACCOUNT_ID
+    if not re.fullmatch(r"\d{12}", account):
+        raise ValueError(f"account_id must be 12 digits, got {account!r}")
+    return account
+
+
+class _Raw:
+    """The smallest ``raw`` an AWSResponse accepts, for code that reads ``.content``."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> list[bytes]:
+        return [self._body]
+
+
+class _Responder:
+    """The ``before-call`` handler that answers every call of one client."""
+
+    def __init__(self, handler: WireHandler, validated_by_client: bool) -> None:
+        self.wire = handler
+        self._validated = validated_by_client
+        self._parser = parsers.create_parser("json")
+
+    def __call__(
+        self, model: OperationModel, params: dict[str, Any], **_: Any
+    ) -> tuple[AWSResponse, dict[str, Any]]:
+        response = self.wire.handle(
+            params["headers"]["X-Amz-Target"], params["body"], validated=self._validated
+        )
+        raw = {"status_code": response.status, "headers": response.headers, "body": response.body}
+        parsed: dict[str, Any] = self._parser.parse(raw, model.output_shape)
+        if response.status >= 300:
+            self._add_modeled_error_fields(raw, parsed, model)
+        parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
+        http = AWSResponse(params["url"], response.status, response.headers, _Raw(response.body))
+        return http, parsed
+
+    def _add_modeled_error_fields(
+        self, raw: dict[str, Any], parsed: dict[str, Any], model: OperationModel
+    ) -> None:
+        # What botocore's endpoint does for modelled errors (their extra members).
+        code = parsed.get("Error", {}).get("Code")
+        shape = model.service_model.shape_for_error_code(code) if code else None
+        if shape is not None:
+            parsed.update(self._parser.parse(raw, shape))
+
+
+def client(
+    service_name: str,
+    region_name: str | None = None,
+    *,
+    backend: Backend | None = None,
+    account_id: str | None = None,
+    config: Config | None = None,
+    **kwargs: Any,
+) -> Any:
+    """A botocore ECS client answered by kecs.
+
+    ``backend`` defaults to one process-wide embedded backend (two default clients see the
+    same world, as two boto3 clients see the same AWS account); pass a
+    :class:`kecs.MemoryBackend` per test for isolation. Other keyword arguments go to
+    botocore's ``create_client`` (``endpoint_url``, credentials, ...).
+    """
+    if service_name != "ecs":
+        raise UnsupportedServiceError(
+            f"kecs only provides the 'ecs' service, not {service_name!r}; "
+            f"use boto3.client({service_name!r}) for other services."
+        )
+    region = _resolve_region(region_name)
+    account = _resolve_account(account_id)
+    # Calls never leave the process, so credentials are only there to satisfy botocore.
+    kwargs.setdefault("aws_access_key_id", "kecs")
+    kwargs.setdefault("aws_secret_access_key", "kecs")
+    ecs = service_model.session().create_client("ecs", region_name=region, config=config, **kwargs)
+    attach(ecs, WireHandler(backend or default_backend(), region, account))
+    return ecs
+
+
+def attach(ecs: Any, handler: WireHandler) -> None:
+    """Make an existing botocore ECS client answer from ``handler`` instead of the network."""
+    responder = _Responder(handler, validated_by_client=bool(ecs.meta.config.parameter_validation))
+    ecs.meta.events.register("before-call.ecs", responder, unique_id="kecs-responder")

@@ -1,0 +1,54 @@
+"""Label and annotation keys kecs puts on the Kubernetes objects it owns.
+
+Labels identify and select (values bounded to 63 characters); annotations keep the exact ECS
+strings. Everything lives in the ``kecs.dev/`` domain.
+"""
+
+from __future__ import annotations
+
+DOMAIN = "kecs.dev"
+#: Namespace holding account/region-wide ECS records (task definitions, tombstones, settings).
+SYSTEM_NAMESPACE = "kecs-system"
+
+MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = "kecs"
+
+# -- labels --------------------------------------------------------------------------------
+RESOURCE = f"{DOMAIN}/resource"  # cluster | task-definition | service | task | ...
+ACCOUNT = f"{DOMAIN}/account"
+REGION = f"{DOMAIN}/region"
+CLUSTER = f"{DOMAIN}/cluster"
+FAMILY = f"{DOMAIN}/family"
+REVISION = f"{DOMAIN}/revision"
+SERVICE = f"{DOMAIN}/service"
+TASK_DEFINITION = f"{DOMAIN}/task-definition"
+STATUS = f"{DOMAIN}/status"
+
+# -- annotations (exact ECS values) ---------------------------------------------------------
+ANN_CLUSTER_NAME = f"{DOMAIN}/cluster-name"
+ANN_CLUSTER_ARN = f"{DOMAIN}/cluster-arn"
+ANN_FAMILY = f"{DOMAIN}/family"
+ANN_TASK_DEFINITION = f"{DOMAIN}/task-definition"  # the ECS JSON
+ANN_TASK_DEFINITION_ARN = f"{DOMAIN}/task-definition-arn"
+ANN_TAGS = f"{DOMAIN}/tags"  # JSON list of {"key", "value"}
+ANN_NOTES = f"{DOMAIN}/mapping-notes"  # JSON list of strings
+
+#: Label/annotation domains user tags may never be written into.
+RESERVED_DOMAINS = ("kubernetes.io", "k8s.io", DOMAIN)
+
+
+def is_reserved_key(key: str) -> bool:
+    prefix, slash, _ = key.rpartition("/")
+    if not slash:
+        return False
+    return any(prefix == d or prefix.endswith("." + d) for d in RESERVED_DOMAINS)
+
+
+def ownership(account: str, region: str, resource: str) -> dict[str, str]:
+    """The labels every kecs object of one ECS world carries."""
+    return {
+        MANAGED_BY: MANAGED_BY_VALUE,
+        RESOURCE: resource,
+        ACCOUNT: account,
+        REGION: region,
+    }
