@@ -1,6 +1,6 @@
 """Backends: where kecs keeps and reads Kubernetes objects."""
 
-from kecs.backends.base import Backend, Object, ObjectList, Selector
+from kecs.backends.base import Backend, Object, ObjectList, Selector, Where
 from kecs.backends.errors import (
     AlreadyExists,
     BackendError,
@@ -25,4 +25,5 @@ __all__ = [
     "ResourceKind",
     "Selector",
     "Unavailable",
+    "Where",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
@@ -17,6 +17,9 @@ from kecs.backends.kinds import ResourceKind
 Object = dict[str, Any]
 #: A label selector: a Kubernetes selector string (``"a=b,c in (x,y),!d"``) or equality pairs.
 Selector = str | Mapping[str, str] | None
+#: A filter on objects beyond what label selectors can say (e.g. by ``metadata.uid``).
+#: It must not mutate the object it is given.
+Where = Callable[[dict[str, Any]], bool] | None
 
 
 class ObjectList(NamedTuple):
@@ -45,8 +48,15 @@ class Backend(abc.ABC):
         selector: Selector = None,
         limit: int | None = None,
         continue_token: str | None = None,
+        where: Where = None,
     ) -> ObjectList:
-        """Objects of ``kind`` (in ``namespace``, or in all namespaces when ``None``)."""
+        """Objects of ``kind`` (in ``namespace``, or in all namespaces when ``None``).
+
+        ``where`` filters further. The embedded backend applies it before ``limit`` and before
+        copying (cheap); a remote backend applies it to what the server returned and keeps
+        fetching pages until it has ``limit`` items or reaches the end, so paging through
+        a filtered list yields the same objects either way.
+        """
 
     @abc.abstractmethod
     def create(self, obj: Object) -> Object:
@@ -67,13 +77,18 @@ class Backend(abc.ABC):
         """Delete the object (dependents are garbage-collected); :class:`NotFound` if absent."""
 
     def list_all(
-        self, kind: ResourceKind, namespace: str | None = None, *, selector: Selector = None
+        self,
+        kind: ResourceKind,
+        namespace: str | None = None,
+        *,
+        selector: Selector = None,
+        where: Where = None,
     ) -> builtins.list[Object]:
         """Every matching object, following ``continue`` tokens."""
         items: builtins.list[Object] = []
         token: str | None = None
         while True:
-            page = self.list(kind, namespace, selector=selector, continue_token=token)
+            page = self.list(kind, namespace, selector=selector, continue_token=token, where=where)
             items.extend(page.items)
             token = page.continue_token
             if not token:

@@ -23,6 +23,12 @@ REVISION = f"{DOMAIN}/revision"
 SERVICE = f"{DOMAIN}/service"
 TASK_DEFINITION = f"{DOMAIN}/task-definition"
 STATUS = f"{DOMAIN}/status"
+STARTED_BY = f"{DOMAIN}/started-by"
+GROUP = f"{DOMAIN}/group"
+LAUNCH_TYPE = f"{DOMAIN}/launch-type"
+CAPACITY_PROVIDER = f"{DOMAIN}/capacity-provider"
+#: Keeps a task's pod (and so its STOPPED record) until the retention period has passed.
+TASK_RECORD_FINALIZER = f"{DOMAIN}/task-record"
 
 # -- annotations (exact ECS values) ---------------------------------------------------------
 ANN_CLUSTER_NAME = f"{DOMAIN}/cluster-name"

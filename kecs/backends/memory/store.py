@@ -17,7 +17,7 @@ from typing import Any
 
 from kecs import k8s_grammar
 from kecs.backends import kinds
-from kecs.backends.base import Backend, Object, ObjectList, Selector
+from kecs.backends.base import Backend, Object, ObjectList, Selector, Where
 from kecs.backends.errors import AlreadyExists, Conflict, Invalid, NotFound
 from kecs.backends.kinds import ResourceKind
 from kecs.backends.memory.jsoncopy import copy_json, merge_patch
@@ -74,6 +74,7 @@ class MemoryBackend(Backend):
         selector: Selector = None,
         limit: int | None = None,
         continue_token: str | None = None,
+        where: Where = None,
     ) -> ObjectList:
         try:
             matches = compile_selector(selector)
@@ -88,6 +89,8 @@ class MemoryBackend(Backend):
                 if after is not None and key <= after:
                     continue
                 if not matches(obj["metadata"].get("labels") or {}):
+                    continue
+                if where is not None and not where(obj):
                     continue
                 if page_size is not None and len(items) == page_size:
                     return ObjectList(items, _encode_token(last))
