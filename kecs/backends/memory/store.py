@@ -103,6 +103,10 @@ class MemoryBackend(Backend):
         stored = copy_json(obj)
         meta = stored.setdefault("metadata", {})
         namespace = self._namespace_of(kind, meta.get("namespace"))
+        if kind.namespaced:
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
         name = meta.get("name")
         if not name and meta.get("generateName"):
             name = meta["generateName"] + uuid.uuid4().hex[:5]
@@ -152,6 +156,14 @@ class MemoryBackend(Backend):
         namespace = self._namespace_of(kind, namespace)
         with self._lock:
             current = self._find(kind, name, namespace)
+            # As on an API server, a resourceVersion in the patch is a precondition.
+            wanted_version = (patch.get("metadata") or {}).get("resourceVersion")
+            if wanted_version and wanted_version != current["metadata"]["resourceVersion"]:
+                raise Conflict(
+                    f'Operation cannot be fulfilled on {kind.plural} "{name}": '
+                    "the object has been modified; please apply your changes to the latest "
+                    "version and try again"
+                )
             patched = merge_patch(copy_json(current), patch)
             patched.setdefault("metadata", {})
             patched["metadata"]["name"] = name
@@ -225,7 +237,7 @@ class MemoryBackend(Backend):
         self._collect_garbage(obj["metadata"]["uid"])
 
     def _collect_garbage(self, owner_uid: str) -> None:
-        """Delete, transitively, every object whose owner reference names ``owner_uid``."""
+        """Delete, transitively, the dependents of ``owner_uid`` that have no owner left."""
         dependents = [
             (kind, ns, obj)
             for kind, by_ns in self._objects.items()
@@ -236,8 +248,19 @@ class MemoryBackend(Backend):
             )
         ]
         for kind, ns, obj in dependents:
+            others = {ref.get("uid") for ref in obj["metadata"]["ownerReferences"]} - {owner_uid}
+            if others and self._any_exists(others):
+                continue
             if obj["metadata"]["name"] in self._objects[kind].get(ns, {}):
                 self._remove(kind, ns, obj)
+
+    def _any_exists(self, uids: set[Any]) -> bool:
+        return any(
+            obj["metadata"]["uid"] in uids
+            for by_ns in self._objects.values()
+            for by_name in by_ns.values()
+            for obj in by_name.values()
+        )
 
     @staticmethod
     def _validate(kind: ResourceKind, obj: Object) -> None:
