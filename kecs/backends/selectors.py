@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from kecs import k8s_grammar
+
 Requirement = Callable[[Mapping[str, str]], bool]
 
 _SET_RE = re.compile(r"^\s*([^\s!=,()]+)\s+(in|notin)\s+\(([^)]*)\)\s*$")
@@ -32,37 +34,57 @@ def _split_top_level(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+def _key(text: str, term: str) -> str:
+    key = text.strip()
+    if not k8s_grammar.is_qualified_name(key):
+        raise SelectorError(f"invalid label key {key!r} in selector term {term!r}")
+    return key
+
+
+def _value(text: str, term: str) -> str:
+    value = text.strip()
+    if not k8s_grammar.is_label_value(value):
+        raise SelectorError(f"invalid label value {value!r} in selector term {term!r}")
+    return value
+
+
 def _requirement(term: str) -> Requirement:
     match = _SET_RE.match(term)
     if match:
-        key, op, raw = match.groups()
-        values = frozenset(v.strip() for v in raw.split(",") if v.strip())
+        raw_key, op, raw = match.groups()
+        key = _key(raw_key, term)
+        values = frozenset(_value(v, term) for v in raw.split(",") if v.strip())
+        if not values:
+            # The API server refuses an empty set rather than matching nothing.
+            raise SelectorError(f"selector term {term!r} needs at least one value")
         if op == "in":
             return lambda labels: labels.get(key) in values
         return lambda labels: labels.get(key) not in values
     if "!=" in term:
-        key, _, value = (s.strip() for s in term.partition("!="))
+        raw_key, _, raw_value = term.partition("!=")
+        key, value = _key(raw_key, term), _value(raw_value, term)
         return lambda labels: labels.get(key) != value
     if "=" in term:
-        key, _, value = term.replace("==", "=", 1).partition("=")
-        key, value = key.strip(), value.strip()
-        if not key:
-            raise SelectorError(f"invalid label selector term {term!r}")
+        raw_key, _, raw_value = term.replace("==", "=", 1).partition("=")
+        key, value = _key(raw_key, term), _value(raw_value, term)
         return lambda labels: labels.get(key) == value
     if term.startswith("!"):
-        key = term[1:].strip()
+        key = _key(term[1:], term)
         return lambda labels: key not in labels
-    if re.fullmatch(r"[^\s!=,()]+", term):
-        return lambda labels: term in labels
-    raise SelectorError(f"invalid label selector term {term!r}")
+    key = _key(term, term)
+    return lambda labels: key in labels
 
 
 def compile_selector(selector: str | Mapping[str, str] | None) -> Requirement:
-    """A predicate on a label mapping that is true when ``selector`` matches it."""
+    """A predicate on a label mapping that is true when ``selector`` matches it.
+
+    Raises :class:`SelectorError` for what an API server would refuse (bad syntax, illegal
+    keys or values, an empty ``in``/``notin`` set).
+    """
     if not selector:
         return lambda labels: True
     if not isinstance(selector, str):
-        pairs = tuple(selector.items())
+        pairs = tuple((_key(k, k), _value(v, f"{k}={v}")) for k, v in selector.items())
         return lambda labels: all(labels.get(k) == v for k, v in pairs)
     requirements = [_requirement(term) for term in _split_top_level(selector)]
     return lambda labels: all(req(labels) for req in requirements)
