@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -35,10 +36,8 @@ def make_ns(backend: Backend) -> Iterator[Callable[[], str]]:
     created: list[str] = []
     yield lambda: _new_namespace(backend, created)
     for name in created:
-        try:
+        with contextlib.suppress(NotFound):
             backend.delete(NAMESPACE, name)
-        except NotFound:
-            pass
 
 
 @pytest.fixture
