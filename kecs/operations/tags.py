@@ -1,0 +1,58 @@
+"""TagResource / UntagResource / ListTagsForResource, for every taggable resource family.
+
+The ARN's resource type picks the family's accessors (``kecs.operations.tagging``); AWS's
+limits are checked here, once, for all of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kecs import arns
+from kecs.arns import Arn
+from kecs.errors import InvalidParameterException
+from kecs.operations.context import RequestContext
+from kecs.operations.registry import operation
+from kecs.operations.tagging import TagReader, TagWriter, accessors, merge_tags, validate_tags
+
+Params = dict[str, Any]
+
+
+def _resource(value: str) -> tuple[Arn, TagReader, TagWriter]:
+    arn = arns.parse(value)
+    if arn is None:
+        raise InvalidParameterException("The ARN provided is invalid.")
+    found = accessors(arn.resource_type)
+    if found is None:
+        raise InvalidParameterException(
+            f"The resource type {arn.resource_type!r} of the ARN provided does not support tags."
+        )
+    reader, writer = found
+    return arn, reader, writer
+
+
+@operation("TagResource")
+def tag_resource(ctx: RequestContext, params: Params) -> Params:
+    arn, reader, writer = _resource(params["resourceArn"])
+    new = params.get("tags") or []
+    current = reader(ctx, arn)
+    validate_tags(new, existing=current)
+    writer(ctx, arn, merge_tags(current, new))
+    return {}
+
+
+@operation("UntagResource")
+def untag_resource(ctx: RequestContext, params: Params) -> Params:
+    arn, reader, writer = _resource(params["resourceArn"])
+    removed = set(params.get("tagKeys") or [])
+    current = reader(ctx, arn)
+    remaining = [tag for tag in current if tag["key"] not in removed]
+    if len(remaining) != len(current):
+        writer(ctx, arn, remaining)
+    return {}
+
+
+@operation("ListTagsForResource")
+def list_tags_for_resource(ctx: RequestContext, params: Params) -> Params:
+    arn, reader, _ = _resource(params["resourceArn"])
+    return {"tags": reader(ctx, arn)}

@@ -1,0 +1,122 @@
+"""Finding the cluster a request names: ``cluster`` as a short name or ARN, ``default`` if omitted.
+
+Every operation that takes a ``cluster`` parameter (services, tasks, ...) goes through
+:func:`resolve_cluster`, which costs one backend ``get`` (the cluster's Namespace).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from kecs import arns
+from kecs.backends import kinds
+from kecs.backends.errors import NotFound
+from kecs.errors import ClusterNotFoundException
+from kecs.mapping import cluster as mapping
+from kecs.mapping import labels
+from kecs.operations.context import RequestContext
+
+NOT_FOUND_MESSAGE = "Cluster not found."
+
+ACTIVE = "ACTIVE"
+INACTIVE = mapping.INACTIVE
+
+
+@attrs.frozen
+class ClusterRef:
+    """An ACTIVE cluster: its exact name, ARN and Namespace (plus the Namespace object)."""
+
+    name: str
+    arn: str
+    namespace: str
+    #: The Namespace as read; its annotations hold the cluster's settings.
+    obj: dict[str, Any] = attrs.field(eq=False, repr=False, hash=False)
+
+    @property
+    def spec(self) -> mapping.ClusterSpec:
+        return mapping.spec_from_object(self.obj)
+
+
+@attrs.frozen
+class ClusterState:
+    """A cluster as stored: ACTIVE (its Namespace) or INACTIVE (its tombstone)."""
+
+    spec: mapping.ClusterSpec
+    status: str
+    namespace: str
+    obj: dict[str, Any] = attrs.field(eq=False, repr=False, hash=False)
+
+
+def cluster_name(ctx: RequestContext, cluster: str | None) -> str | None:
+    """The short name ``cluster`` designates in this (account, region), or ``None`` if none.
+
+    A cluster ARN of another region or account designates no cluster of this caller.
+    """
+    value = cluster or mapping.DEFAULT_CLUSTER
+    if arns.is_arn(value):
+        parsed = arns.parse(value)
+        if (
+            parsed is None
+            or parsed.resource_type != "cluster"
+            or parsed.region != ctx.region
+            or parsed.account != ctx.account_id
+        ):
+            return None
+        value = parsed.resource
+    return value if mapping.is_valid_name(value) else None
+
+
+def cluster_arn(ctx: RequestContext, cluster: str | None) -> str:
+    """The ARN a failure entry reports for ``cluster`` (kept as given when it is an ARN)."""
+    value = cluster or mapping.DEFAULT_CLUSTER
+    return value if arns.is_arn(value) else arns.cluster(ctx.region, ctx.account_id, value)
+
+
+def _is_live(obj: dict[str, Any]) -> bool:
+    # A Namespace being deleted on a real API server lingers as Terminating.
+    return not obj["metadata"].get("deletionTimestamp")
+
+
+def resolve_cluster(ctx: RequestContext, cluster: str | None) -> ClusterRef:
+    """The ACTIVE cluster ``cluster`` names; ``ClusterNotFoundException`` otherwise."""
+    name = cluster_name(ctx, cluster)
+    if name is None:
+        raise ClusterNotFoundException(NOT_FOUND_MESSAGE)
+    namespace = mapping.namespace_name(ctx.account_id, ctx.region, name)
+    try:
+        obj = ctx.backend.get(kinds.NAMESPACE, namespace)
+    except NotFound:
+        raise ClusterNotFoundException(NOT_FOUND_MESSAGE) from None
+    if not _is_live(obj) or not mapping.records(obj, ctx.account_id, ctx.region, name):
+        raise ClusterNotFoundException(NOT_FOUND_MESSAGE)
+    return ClusterRef(
+        name=name,
+        arn=arns.cluster(ctx.region, ctx.account_id, name),
+        namespace=namespace,
+        obj=obj,
+    )
+
+
+def read_cluster(ctx: RequestContext, name: str) -> ClusterState | None:
+    """The cluster ``name`` ACTIVE or INACTIVE, or ``None`` when it never existed (or expired)."""
+    namespace = mapping.namespace_name(ctx.account_id, ctx.region, name)
+    try:
+        obj = ctx.backend.get(kinds.NAMESPACE, namespace)
+    except NotFound:
+        pass
+    else:
+        if _is_live(obj) and mapping.records(obj, ctx.account_id, ctx.region, name):
+            return ClusterState(mapping.spec_from_object(obj), ACTIVE, namespace, obj)
+    try:
+        tomb = ctx.backend.get(
+            kinds.CONFIG_MAP,
+            mapping.tombstone_name(ctx.account_id, ctx.region, name),
+            labels.SYSTEM_NAMESPACE,
+        )
+    except NotFound:
+        return None
+    if not mapping.records(tomb, ctx.account_id, ctx.region, name):
+        return None
+    return ClusterState(mapping.spec_from_object(tomb), INACTIVE, namespace, tomb)
