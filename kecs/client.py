@@ -18,6 +18,7 @@ from botocore import parsers
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.model import OperationModel
+from botocore.validate import ParamValidationDecorator
 
 from kecs.api import service_model
 from kecs.api.wire import WireHandler
@@ -90,12 +91,14 @@ class _Responder:
         response = self.wire.handle(
             params["headers"]["X-Amz-Target"], params["body"], validated=self._validated
         )
-        raw = {"status_code": response.status, "headers": response.headers, "body": response.body}
+        http = AWSResponse(params["url"], response.status, response.headers, _Raw(response.body))
+        # The parser finds the request id through the case-insensitive headers AWSResponse
+        # keeps, as it does for a response from AWS.
+        raw = {"status_code": response.status, "headers": http.headers, "body": response.body}
         parsed: dict[str, Any] = self._parser.parse(raw, model.output_shape)
         if response.status >= 300:
             self._add_modeled_error_fields(raw, parsed, model)
         parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
-        http = AWSResponse(params["url"], response.status, response.headers, _Raw(response.body))
         return http, parsed
 
     def _add_modeled_error_fields(
@@ -141,5 +144,15 @@ def client(
 
 def attach(ecs: Any, handler: WireHandler) -> None:
     """Make an existing botocore ECS client answer from ``handler`` instead of the network."""
-    responder = _Responder(handler, validated_by_client=bool(ecs.meta.config.parameter_validation))
+    responder = _Responder(handler, validated_by_client=_validates(ecs))
     ecs.meta.events.register("before-call.ecs", responder, unique_id="kecs-responder")
+
+
+def _validates(ecs: Any) -> bool:
+    """Whether botocore validates this client's parameters before kecs sees them.
+
+    ``Config(parameter_validation=False)`` does not show on ``ecs.meta.config`` (botocore
+    keeps the flag out of the final config); it shows as a serializer without botocore's
+    validating wrapper. When in doubt kecs validates again, which is only slower.
+    """
+    return isinstance(getattr(ecs, "_serializer", None), ParamValidationDecorator)
