@@ -39,6 +39,16 @@ ANN_TASK_DEFINITION_ARN = f"{DOMAIN}/task-definition-arn"
 ANN_TAGS = f"{DOMAIN}/tags"  # JSON list of {"key", "value"}
 ANN_NOTES = f"{DOMAIN}/mapping-notes"  # JSON list of strings
 
+# -- pod template annotations written by kecs.mapping.taskdef (see docs/mapping.md) ----------
+ANN_CONTAINER_NAMES = f"{DOMAIN}/container-names"  # JSON {k8s container name: ECS name}
+ANN_CONTAINERS = f"{DOMAIN}/containers"  # JSON {k8s container name: ECS-only container metadata}
+ANN_TASK_METADATA = f"{DOMAIN}/task-metadata"  # JSON: task members kept as metadata
+ANN_VOLUME_NAMES = f"{DOMAIN}/volume-names"  # JSON {k8s volume name: ECS volume name}
+ANN_PORT_MAPPINGS = f"{DOMAIN}/port-mappings"  # JSON list: port names, appProtocol
+ANN_SECRETS = f"{DOMAIN}/secrets"  # JSON {Secret name: {"source", "kind", "keys": {key: valueFrom}}}
+ANN_TASK_ROLE_ARN = f"{DOMAIN}/task-role-arn"
+ANN_EXECUTION_ROLE_ARN = f"{DOMAIN}/execution-role-arn"
+
 #: Label/annotation domains user tags may never be written into.
 RESERVED_DOMAINS = ("kubernetes.io", "k8s.io", DOMAIN)
 
