@@ -1,0 +1,235 @@
+"""Task definitions -> pod templates: Register / Describe / List / Deregister / Delete.
+
+Storage is in :mod:`kecs.operations.taskdefs.store` (one PodTemplate per revision plus a
+family record), validation in :mod:`~kecs.operations.taskdefs.validation`, the returned
+structure in :mod:`~kecs.operations.taskdefs.build`; the ECS -> Kubernetes mapping itself
+is the pure :func:`kecs.mapping.taskdef.to_pod_template`.
+
+Identifiers: DescribeTaskDefinition accepts a full ARN, ``family:revision`` or a bare
+``family`` (its latest ACTIVE revision); Deregister and Delete need a revision. A task
+definition of another account or region is simply not found.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NamedTuple
+
+from kecs import arns
+from kecs.arns import Arn
+from kecs.errors import ClientException, InvalidParameterException
+from kecs.mapping.taskdef import to_pod_template
+from kecs.operations import tagging
+from kecs.operations.context import RequestContext
+from kecs.operations.registry import operation
+from kecs.operations.taskdefs import build, listing
+from kecs.operations.taskdefs.store import (
+    ACTIVE,
+    DELETE_IN_PROGRESS,
+    INACTIVE,
+    UNUSED,
+    Revision,
+    TaskDefinitionStore,
+)
+from kecs.operations.taskdefs.validation import validate
+
+Params = dict[str, Any]
+
+UNABLE_TO_DESCRIBE = "Unable to describe task definition."
+MAX_DELETE = 10
+
+
+class Reference(NamedTuple):
+    """What a ``taskDefinition`` parameter names: a family and maybe a revision."""
+
+    family: str
+    revision: int | None
+
+
+def parse_reference(ctx: RequestContext, value: str) -> Reference | None:
+    """``family``, ``family:revision`` or an ARN of this account and region; else ``None``."""
+    text = value
+    if arns.is_arn(value):
+        arn = arns.parse(value)
+        if (
+            arn is None
+            or arn.resource_type != "task-definition"
+            or arn.region != ctx.region
+            or arn.account != ctx.account_id
+        ):
+            return None
+        text = arn.resource
+    family, sep, revision = text.rpartition(":")
+    if not sep:
+        return Reference(text, None) if text else None
+    if not (revision.isdigit() and revision.isascii()) or int(revision) < 1 or not family:
+        return None
+    return Reference(family, int(revision))
+
+
+def resolve(ctx: RequestContext, store: TaskDefinitionStore, value: str) -> Revision:
+    """The stored revision ``value`` names, or AWS's ``Unable to describe`` error."""
+    ref = parse_reference(ctx, value)
+    found = None
+    if ref is not None:
+        if ref.revision is None:
+            found = store.latest(ref.family)
+        else:
+            found = store.get(ref.family, ref.revision)
+    if found is None:
+        raise ClientException(UNABLE_TO_DESCRIBE)
+    return found
+
+
+def _notes_json(notes: tuple[Any, ...]) -> str:
+    # ``ANN_NOTES`` is a JSON list of readable strings ("path: message").
+    return json.dumps([str(n) for n in notes], separators=(",", ":"))
+
+
+@operation("RegisterTaskDefinition")
+def register_task_definition(ctx: RequestContext, params: Params) -> Params:
+    sizes = validate(params)
+    store = TaskDefinitionStore(ctx)
+    family = params["family"]
+    revision = store.allocate(family)
+    try:
+        td = build.task_definition(
+            params,
+            sizes,
+            region=ctx.region,
+            account=ctx.account_id,
+            revision=revision,
+            registered_at=ctx.now().timestamp(),
+        )
+        mapped = to_pod_template(td)
+        tags = params.get("tags") or []
+        store.create(
+            td,
+            mapped.template,
+            tags_json=json.dumps(tags, separators=(",", ":")),
+            notes_json=_notes_json(mapped.notes),
+        )
+    except BaseException:
+        # The revision number stays used (AWS never reuses one) but is never listed.
+        store.set_letter(family, revision, UNUSED)
+        raise
+    response: Params = {"taskDefinition": td}
+    if tags:
+        response["tags"] = tags
+    return response
+
+
+@operation("DescribeTaskDefinition")
+def describe_task_definition(ctx: RequestContext, params: Params) -> Params:
+    store = TaskDefinitionStore(ctx)
+    found = resolve(ctx, store, params["taskDefinition"])
+    response: Params = {"taskDefinition": found.task_definition}
+    if "TAGS" in (params.get("include") or ()):
+        response["tags"] = found.tags
+    return response
+
+
+@operation("ListTaskDefinitions")
+def list_task_definitions(ctx: RequestContext, params: Params) -> Params:
+    return listing.list_task_definitions(TaskDefinitionStore(ctx), params)
+
+
+@operation("ListTaskDefinitionFamilies")
+def list_task_definition_families(ctx: RequestContext, params: Params) -> Params:
+    return listing.list_families(TaskDefinitionStore(ctx), params)
+
+
+@operation("DeregisterTaskDefinition")
+def deregister_task_definition(ctx: RequestContext, params: Params) -> Params:
+    ref = parse_reference(ctx, params["taskDefinition"])
+    if ref is not None and ref.revision is None:
+        raise ClientException("Revision is missing.")
+    if ref is None or ref.revision is None:
+        raise ClientException(UNABLE_TO_DESCRIBE)
+    # Deregistering an INACTIVE (or deleting) revision changes nothing and is not an error.
+    found = TaskDefinitionStore(ctx).transition(
+        ref.family, ref.revision, ACTIVE, INACTIVE, "deregisteredAt"
+    )
+    if found is None:
+        raise ClientException(UNABLE_TO_DESCRIBE)
+    return {"taskDefinition": found.task_definition}
+
+
+@operation("DeleteTaskDefinitions")
+def delete_task_definitions(ctx: RequestContext, params: Params) -> Params:
+    requested: list[str] = params["taskDefinitions"]
+    if not requested:
+        raise InvalidParameterException(
+            "size of TaskDefinition references list must be greater than 0"
+        )
+    if len(requested) > MAX_DELETE:
+        raise InvalidParameterException(
+            f"Size of TaskDefinition references list cannot exceed {MAX_DELETE}"
+        )
+    store = TaskDefinitionStore(ctx)
+    deleted: list[Params] = []
+    failures: list[Params] = []
+    for value in requested:
+        ref = parse_reference(ctx, value)
+        if ref is None or ref.revision is None:
+            failures.append(
+                _failure(
+                    value,
+                    "The specified task definition identifier is invalid. Specify a valid "
+                    "name or ARN and try again.",
+                )
+            )
+            continue
+        found = store.transition(
+            ref.family, ref.revision, INACTIVE, DELETE_IN_PROGRESS, "deleteRequestedAt"
+        )
+        if found is None:
+            failures.append(
+                _failure(
+                    value,
+                    "The specified task definition does not exist. Specify a valid account, "
+                    "family, revision and try again.",
+                )
+            )
+        elif found.task_definition["status"] == ACTIVE:
+            failures.append(
+                _failure(
+                    found.task_definition["taskDefinitionArn"],
+                    "The specified task definition is still in ACTIVE status. Please "
+                    "deregister the target and try again.",
+                )
+            )
+        else:
+            deleted.append(found.task_definition)
+    return {"taskDefinitions": deleted, "failures": failures}
+
+
+def _failure(arn: str, reason: str) -> Params:
+    return {"arn": arn, "reason": reason}
+
+
+# -- tags (TagResource / UntagResource / ListTagsForResource) -------------------------------
+
+
+def _tag_target(ctx: RequestContext, arn: Arn) -> tuple[TaskDefinitionStore, str, int]:
+    ref = parse_reference(ctx, str(arn))
+    if ref is None or ref.revision is None:
+        raise ClientException(UNABLE_TO_DESCRIBE)
+    return TaskDefinitionStore(ctx), ref.family, ref.revision
+
+
+def read_tags(ctx: RequestContext, arn: Arn) -> tagging.Tags:
+    store, family, revision = _tag_target(ctx, arn)
+    found = store.get(family, revision)
+    if found is None:
+        raise ClientException(UNABLE_TO_DESCRIBE)
+    return found.tags
+
+
+def write_tags(ctx: RequestContext, arn: Arn, tags: tagging.Tags) -> None:
+    store, family, revision = _tag_target(ctx, arn)
+    if not store.set_tags(family, revision, tags):
+        raise ClientException(UNABLE_TO_DESCRIBE)
+
+
+tagging.taggable("task-definition", read_tags, write_tags)

@@ -1,0 +1,300 @@
+"""Where task definitions live in the backend.
+
+Everything is in the system namespace (``kecs-system``), so every client on the backend
+sees the same task definitions, and the labels keep accounts and regions apart:
+
+- one ``v1 PodTemplate`` per revision, named ``td-<family key>-<revision>``: ``template`` is
+  the mapped pod template; annotations keep the exact ``taskDefinition`` JSON (what
+  DescribeTaskDefinition returns), the tags and the mapping notes; labels carry ownership,
+  family key, revision and status. ``family:revision`` -> name needs no lookup.
+- one ``v1 ConfigMap`` per family, named ``td-<family key>`` (the *family record*): the
+  exact family name and one status letter per revision ever allocated
+  (``A``\\ CTIVE, ``I``\\ NACTIVE, ``D``\\ ELETE_IN_PROGRESS, ``X`` allocated but never
+  stored). Its length is the revision counter: allocating appends a letter with an
+  optimistic-concurrency update, so concurrent registrations never share a revision and a
+  revision is never reused. It is also the index that listing and "latest ACTIVE" read,
+  so neither has to copy every PodTemplate.
+
+The PodTemplate is the truth for one revision; the record's letter follows it (written
+right after, and re-synchronised on every deregister/delete of that revision).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple, TypeVar
+
+from kecs.backends import kinds
+from kecs.backends.base import Object
+from kecs.backends.errors import AlreadyExists, Conflict, NotFound
+from kecs.errors import ClientException
+from kecs.mapping import labels, names
+from kecs.operations.cluster_store import ensure_system_namespace
+from kecs.operations.context import RequestContext
+
+RESOURCE = "task-definition"
+FAMILY_RESOURCE = "task-definition-family"
+NAMESPACE = labels.SYSTEM_NAMESPACE
+
+ACTIVE, INACTIVE, DELETE_IN_PROGRESS = "ACTIVE", "INACTIVE", "DELETE_IN_PROGRESS"
+CODE = {ACTIVE: "A", INACTIVE: "I", DELETE_IN_PROGRESS: "D"}
+UNUSED = "X"
+
+MAX_ATTEMPTS = 200
+_T = TypeVar("_T")
+
+
+@functools.lru_cache(maxsize=4096)
+def family_key(account: str, region: str, family: str) -> str:
+    """A DNS-1123 label (and label value) unique per (account, region, exact family)."""
+    return names.dns_label(family, account, region, family)
+
+
+def record_name(key: str) -> str:
+    return f"td-{key}"
+
+
+def template_name(key: str, revision: int) -> str:
+    return f"td-{key}-{revision}"
+
+
+class Revision(NamedTuple):
+    """One stored revision: its PodTemplate and the ``taskDefinition`` it holds."""
+
+    obj: Object
+    task_definition: dict[str, Any]
+
+    @property
+    def tags(self) -> list[dict[str, str]]:
+        raw = self.obj["metadata"].get("annotations", {}).get(labels.ANN_TAGS)
+        return json.loads(raw) if raw else []
+
+
+def retrying(action: Callable[[], _T]) -> _T:
+    """``action()``, re-run while it loses optimistic-concurrency races."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return action()
+        except (Conflict, AlreadyExists):
+            if attempt >= 2:
+                time.sleep(random.uniform(0, 0.001 * min(attempt, 10)))
+    raise ClientException(
+        "Too many concurrent attempts to create a new revision of the specified family."
+    )
+
+
+class TaskDefinitionStore:
+    """The task definitions of one (backend, account, region)."""
+
+    def __init__(self, ctx: RequestContext) -> None:
+        self.ctx = ctx
+        self.backend = ctx.backend
+        self.account = ctx.account_id
+        self.region = ctx.region
+
+    def key(self, family: str) -> str:
+        return family_key(self.account, self.region, family)
+
+    # -- family records ---------------------------------------------------------------------
+
+    def record(self, family: str) -> Object | None:
+        try:
+            return self.backend.get(kinds.CONFIG_MAP, record_name(self.key(family)), NAMESPACE)
+        except NotFound:
+            return None
+
+    def families(self, keep: Callable[[str, str], bool] | None = None) -> list[tuple[str, str]]:
+        """``(family, status letters)`` of every family record that ``keep`` accepts."""
+        found: list[tuple[str, str]] = []
+
+        def collect(obj: Object) -> bool:
+            # ``where`` sees each matching object once, before (and instead of) copying it:
+            # reading the two strings there spares copying every record on every page.
+            data = obj.get("data") or {}
+            family, statuses = data.get("family"), data.get("revisions")
+            if (
+                isinstance(family, str)
+                and isinstance(statuses, str)
+                and (keep is None or keep(family, statuses))
+            ):
+                found.append((family, statuses))
+            return False
+
+        selector = labels.ownership(self.account, self.region, FAMILY_RESOURCE)
+        self.backend.list_all(kinds.CONFIG_MAP, NAMESPACE, selector=selector, where=collect)
+        return found
+
+    def allocate(self, family: str) -> int:
+        """A new revision number of ``family``, marked ACTIVE in the family record."""
+
+        def attempt() -> int:
+            record = self.record(family)
+            if record is None:
+                self._create(self._new_record(family))
+                return 1
+            statuses = record["data"]["revisions"] + CODE[ACTIVE]
+            record["data"]["revisions"] = statuses
+            self.backend.update(record)
+            return len(statuses)
+
+        return retrying(attempt)
+
+    def set_letter(self, family: str, revision: int, letter: str) -> None:
+        """Make the record's letter of ``revision`` ``letter`` (no write if it already is)."""
+
+        def attempt() -> None:
+            record = self.record(family)
+            if record is None:
+                return
+            statuses: str = record["data"]["revisions"]
+            if len(statuses) < revision or statuses[revision - 1] == letter:
+                return
+            record["data"]["revisions"] = statuses[: revision - 1] + letter + statuses[revision:]
+            self.backend.update(record)
+
+        retrying(attempt)
+
+    def _new_record(self, family: str) -> Object:
+        key = self.key(family)
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": record_name(key),
+                "namespace": NAMESPACE,
+                "labels": {
+                    **labels.ownership(self.account, self.region, FAMILY_RESOURCE),
+                    labels.FAMILY: key,
+                },
+                "annotations": {labels.ANN_FAMILY: family},
+            },
+            "data": {"family": family, "revisions": CODE[ACTIVE]},
+        }
+
+    # -- revisions --------------------------------------------------------------------------
+
+    def create(
+        self,
+        task_definition: dict[str, Any],
+        template: dict[str, Any],
+        *,
+        tags_json: str,
+        notes_json: str,
+    ) -> None:
+        family, revision = task_definition["family"], task_definition["revision"]
+        key = self.key(family)
+        self._create(
+            {
+                "apiVersion": "v1",
+                "kind": "PodTemplate",
+                "metadata": {
+                    "name": template_name(key, revision),
+                    "namespace": NAMESPACE,
+                    "labels": {
+                        **labels.ownership(self.account, self.region, RESOURCE),
+                        labels.FAMILY: key,
+                        labels.REVISION: str(revision),
+                        labels.STATUS: task_definition["status"],
+                    },
+                    "annotations": {
+                        labels.ANN_FAMILY: family,
+                        labels.ANN_TASK_DEFINITION_ARN: task_definition["taskDefinitionArn"],
+                        labels.ANN_TASK_DEFINITION: json.dumps(
+                            task_definition, separators=(",", ":")
+                        ),
+                        labels.ANN_TAGS: tags_json,
+                        labels.ANN_NOTES: notes_json,
+                    },
+                },
+                "template": template,
+            }
+        )
+
+    def get(self, family: str, revision: int) -> Revision | None:
+        try:
+            obj = self.backend.get(
+                kinds.POD_TEMPLATE, template_name(self.key(family), revision), NAMESPACE
+            )
+        except NotFound:
+            return None
+        return Revision(obj, json.loads(obj["metadata"]["annotations"][labels.ANN_TASK_DEFINITION]))
+
+    def latest(self, family: str, status: str = ACTIVE) -> Revision | None:
+        """The newest revision of ``family`` in ``status``."""
+        record = self.record(family)
+        if record is None:
+            return None
+        statuses: str = record["data"]["revisions"]
+        letter = CODE[status]
+        index = statuses.rfind(letter)
+        while index >= 0:
+            found = self.get(family, index + 1)
+            if found is not None and found.task_definition["status"] == status:
+                return found
+            index = statuses.rfind(letter, 0, index)
+        return None
+
+    def transition(
+        self, family: str, revision: int, source: str, target: str, stamp: str
+    ) -> Revision | None:
+        """Move the revision from ``source`` to ``target`` status, stamping ``stamp`` now.
+
+        A revision in any other status is left as it is. Returns the revision as stored
+        afterwards (``None`` if it does not exist).
+        """
+
+        def attempt() -> Revision | None:
+            found = self.get(family, revision)
+            if found is None or found.task_definition["status"] != source:
+                return found
+            obj, td = found
+            td["status"] = target
+            td[stamp] = self.ctx.now().timestamp()
+            meta = obj["metadata"]
+            meta["labels"][labels.STATUS] = target
+            meta["annotations"][labels.ANN_TASK_DEFINITION] = json.dumps(td, separators=(",", ":"))
+            return Revision(self.backend.update(obj), td)
+
+        result = retrying(attempt)
+        if result is not None:
+            self.set_letter(family, revision, CODE[result.task_definition["status"]])
+        return result
+
+    def set_tags(self, family: str, revision: int, tags: list[dict[str, str]]) -> bool:
+        """Replace the tags of the revision; ``False`` if it does not exist."""
+        patch = {"metadata": {"annotations": {labels.ANN_TAGS: json.dumps(tags)}}}
+        try:
+            self.backend.patch(
+                kinds.POD_TEMPLATE, template_name(self.key(family), revision), patch, NAMESPACE
+            )
+        except NotFound:
+            return False
+        return True
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _create(self, obj: Object) -> None:
+        try:
+            self.backend.create(obj)
+        except NotFound:
+            # The system namespace is made on first use; the retry must still race fairly.
+            ensure_system_namespace(self.ctx)
+            self.backend.create(obj)
+
+
+def revisions_with(statuses: str, letter: str, descending: bool) -> Iterator[int]:
+    """Revision numbers whose letter in ``statuses`` is ``letter``, in the order asked."""
+    if descending:
+        index = statuses.rfind(letter)
+        while index >= 0:
+            yield index + 1
+            index = statuses.rfind(letter, 0, index)
+    else:
+        index = statuses.find(letter)
+        while index >= 0:
+            yield index + 1
+            index = statuses.find(letter, index + 1)
