@@ -9,6 +9,9 @@ Long ARN formats, as AWS uses them today::
     arn:aws:ecs:{region}:{account}:container-instance/{cluster}/{id}
     arn:aws:ecs:{region}:{account}:capacity-provider/{name}
     arn:aws:ecs:{region}:{account}:task-set/{cluster}/{service}/{id}
+    arn:aws:ecs:{region}:{account}:container/{cluster}/{task id}/{container id}
+    arn:aws:ecs:{region}:{account}:service-deployment/{cluster}/{service}/{id}
+    arn:aws:ecs:{region}:{account}:service-revision/{cluster}/{service}/{id}
 """
 
 from __future__ import annotations
@@ -78,6 +81,57 @@ def capacity_provider(region: str, account: str, name: str) -> str:
 
 def task_set(region: str, account: str, cluster_name: str, service_name: str, set_id: str) -> str:
     return f"{_PREFIX}{region}:{account}:task-set/{cluster_name}/{service_name}/{set_id}"
+
+
+def container(region: str, account: str, cluster_name: str, task_id: str, container_id: str) -> str:
+    return f"{_PREFIX}{region}:{account}:container/{cluster_name}/{task_id}/{container_id}"
+
+
+def service_deployment(
+    region: str, account: str, cluster_name: str, service_name: str, deployment_id: str
+) -> str:
+    return (
+        f"{_PREFIX}{region}:{account}:service-deployment/"
+        f"{cluster_name}/{service_name}/{deployment_id}"
+    )
+
+
+def service_revision(
+    region: str, account: str, cluster_name: str, service_name: str, revision_id: str
+) -> str:
+    return (
+        f"{_PREFIX}{region}:{account}:service-revision/{cluster_name}/{service_name}/{revision_id}"
+    )
+
+
+class ServiceChild(NamedTuple):
+    """A service deployment or service revision ARN, taken apart."""
+
+    region: str
+    account: str
+    cluster: str
+    service: str
+    id: str
+
+
+def _service_child(value: str, resource_type: str) -> ServiceChild | None:
+    parsed = parse(value)
+    if parsed is None or parsed.resource_type != resource_type:
+        return None
+    parts = parsed.parts
+    if len(parts) != 3 or not all(parts):
+        return None
+    return ServiceChild(parsed.region, parsed.account, parts[0], parts[1], parts[2])
+
+
+def parse_service_deployment(value: str) -> ServiceChild | None:
+    """The parts of a ``service-deployment`` ARN, or ``None`` when ``value`` is not one."""
+    return _service_child(value, "service-deployment")
+
+
+def parse_service_revision(value: str) -> ServiceChild | None:
+    """The parts of a ``service-revision`` ARN, or ``None`` when ``value`` is not one."""
+    return _service_child(value, "service-revision")
 
 
 def name_from(value: str, resource_type: str) -> str:
