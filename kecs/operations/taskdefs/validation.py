@@ -61,8 +61,6 @@ def validate(params: Mapping[str, Any]) -> Sizes:
         units.parse_cpu(params["cpu"]) if params.get("cpu") else None,
         units.parse_memory(params["memory"]) if params.get("memory") else None,
     )
-    volumes = _check_volumes(params.get("volumes") or ())
-    _check_containers(containers, mode or "bridge", volumes, sizes)
     if "FARGATE" in requires:
         _check_fargate(params, containers, sizes)
     elif sizes.cpu is not None and not (
@@ -72,6 +70,8 @@ def validate(params: Mapping[str, Any]) -> Sizes:
             f"Invalid 'cpu' setting for task. The task cpu must be between "
             f"{units.EC2_TASK_CPU_MIN} and {units.EC2_TASK_CPU_MAX} CPU units."
         )
+    volumes = _check_volumes(params.get("volumes") or ())
+    _check_containers(containers, mode or "bridge", volumes, sizes)
     tagging.validate_tags(params.get("tags") or [])
     return sizes
 
