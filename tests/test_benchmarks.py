@@ -1,0 +1,42 @@
+"""The benchmark harness keeps working (a tiny run; the figures come from `nox -s bench`)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_taskdefs.py"
+
+
+def load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_taskdefs", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_task_definition_workload_runs_through_kecs_and_the_floors(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bench = load()
+    code = bench.main(["--count", "12", "--page-size", "5", "--only", "kecs,floor"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "kecs/floor (before-send)" in out
+    assert " ! " not in out, out
+
+
+def test_a_failing_variant_is_reported_not_raised() -> None:
+    bench = load()
+
+    def broken() -> object:
+        raise RuntimeError("no client today")
+
+    result = bench.run_workload("broken", broken, 3, 2)
+    assert not result.complete
+    assert "no client today" in result.errors["client"]
+    assert "broken / client" in bench.report([result], 3)
