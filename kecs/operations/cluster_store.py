@@ -18,7 +18,7 @@ from kecs.mapping import labels
 from kecs.operations.cluster_lookup import NOT_FOUND_MESSAGE, resolve_cluster
 from kecs.operations.context import RequestContext
 
-_ATTEMPTS = 8
+_ATTEMPTS = 16
 #: Annotations kecs owns on a cluster's Namespace (others, e.g. added with kubectl, survive).
 _OWN_ANNOTATIONS = (
     labels.ANN_CLUSTER_NAME,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -698,3 +699,45 @@ def test_resolve_cluster_refuses_inactive_clusters(ecs: Any, backend: MemoryBack
     ctx = RequestContext(backend=backend, region=REGION, account_id=ACCOUNT)
     with pytest.raises(ClusterNotFoundException):
         resolve_cluster(ctx, "web")
+
+
+# -- concurrency -------------------------------------------------------------------------------
+
+
+def test_concurrent_creates_of_one_name_make_one_cluster(backend: MemoryBackend) -> None:
+    clients = [kecs.client("ecs", region_name=REGION, backend=backend) for _ in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda c: c.create_cluster(clusterName="web")["cluster"], clients))
+    assert {r["clusterArn"] for r in results} == {arn("web")}
+    assert {r["status"] for r in results} == {"ACTIVE"}
+    assert len(backend.list_all(kinds.NAMESPACE, selector={labels.RESOURCE: "cluster"})) == 1
+
+
+def test_concurrent_updates_do_not_lose_each_other(backend: MemoryBackend) -> None:
+    ecs = kecs.client("ecs", region_name=REGION, backend=backend)
+    ecs.create_cluster(clusterName="web")
+
+    def tag(i: int) -> None:
+        ecs.tag_resource(resourceArn=arn("web"), tags=[{"key": f"k{i}", "value": "v"}])
+
+    def settings(i: int) -> None:
+        value = ["enabled", "disabled", "enhanced"][i % 3]
+        ecs.update_cluster_settings(
+            cluster="web", settings=[{"name": "containerInsights", "value": value}]
+        )
+
+    def providers(i: int) -> None:
+        ecs.put_cluster_capacity_providers(
+            cluster="web", capacityProviders=["FARGATE"], defaultCapacityProviderStrategy=[]
+        )
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        # Tags from one thread (TagResource is read-then-write), the rest racing against it.
+        futures = [pool.submit(lambda: [tag(i) for i in range(20)])]
+        futures += [pool.submit(settings, i) for i in range(20)]
+        futures += [pool.submit(providers, i) for i in range(10)]
+        for future in futures:
+            future.result()
+    cluster = ecs.describe_clusters(clusters=["web"], include=["TAGS"])["clusters"][0]
+    assert {t["key"] for t in cluster["tags"]} == {f"k{i}" for i in range(20)}
+    assert cluster["capacityProviders"] == ["FARGATE"]
