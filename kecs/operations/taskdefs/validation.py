@@ -20,7 +20,8 @@ MIN_CONTAINER_MEMORY_MIB = 6
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 # ECS's documented image alphabet: letters, digits, - _ : . / # and @ (digests), up to 255.
 _IMAGE = re.compile(r"[A-Za-z0-9_\-:./#@]{1,255}")
-_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+# A role ARN, or a role's short name (ECS accepts "ecsTaskExecutionRole" as well).
+_ROLE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}|[\w+=,.@-]{1,64}")
 NETWORK_MODES = ("bridge", "host", "awsvpc", "none")
 COMPATIBILITIES = ("EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES")
 PROTOCOLS = ("tcp", "udp")
@@ -48,7 +49,7 @@ def validate(params: Mapping[str, Any]) -> Sizes:
         )
     for role in ("taskRoleArn", "executionRoleArn"):
         value = params.get(role)
-        if value and not _ROLE_ARN.fullmatch(value):
+        if value and not _ROLE.fullmatch(value):
             raise ClientException("Role is not valid")
     requires = params.get("requiresCompatibilities") or ()
     for compatibility in requires:
@@ -120,11 +121,17 @@ def _check_containers(
     if not any(c.get("essential", True) for c in containers):
         raise ClientException("Task definition must have at least one essential container.")
     if sizes.memory is not None:
+        # What a container reserves is its memoryReservation, else its hard limit.
         reserved = sum(c.get("memoryReservation") or c.get("memory") or 0 for c in containers)
         if reserved > sizes.memory:
+            field = (
+                "memoryReservation"
+                if any(c.get("memoryReservation") for c in containers)
+                else "memory"
+            )
             raise ClientException(
-                "The sum of all container 'memoryReservation' values cannot be greater than "
-                "the value of the task 'memory'."
+                f"The sum of all container '{field}' values cannot be greater than the value "
+                "of the task 'memory'."
             )
     if sizes.cpu is not None and sum(c.get("cpu") or 0 for c in containers) > sizes.cpu:
         raise ClientException(
