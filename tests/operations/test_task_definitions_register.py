@@ -147,7 +147,12 @@ CLIENT_ERRORS: list[tuple[str, dict[str, Any], str]] = [
         with_(EC2, networkMode="overlay"),
         "Invalid networkMode 'overlay'. Valid values are bridge, host, awsvpc, none.",
     ),
-    ("task role not an ARN", with_(EC2, taskRoleArn="my-role"), "Role is not valid"),
+    ("task role template", with_(EC2, taskRoleArn="{{task-role-arn}}"), "Role is not valid"),
+    (
+        "role ARN with a non-numeric account",
+        with_(EC2, taskRoleArn="arn:aws:iam::ACCOUNT_ID:role/app"),
+        "Role is not valid",
+    ),
     (
         "execution role placeholder",
         with_(EC2, executionRoleArn="arn:aws:iam::${ACCOUNT}:role/x"),
@@ -469,6 +474,12 @@ def test_empty_role_arns_mean_no_role(ecs: Any) -> None:
         "taskDefinition"
     ]
     assert "taskRoleArn" not in td and "executionRoleArn" not in td
+
+
+def test_short_role_names_are_accepted(ecs: Any) -> None:
+    params = with_(EC2, taskRoleArn="appRole", executionRoleArn="ecsTaskExecutionRole")
+    td = ecs.register_task_definition(**params)["taskDefinition"]
+    assert (td["taskRoleArn"], td["executionRoleArn"]) == ("appRole", "ecsTaskExecutionRole")
 
 
 def test_request_members_are_echoed(ecs: Any) -> None:
