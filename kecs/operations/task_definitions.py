@@ -101,7 +101,7 @@ def register_task_definition(ctx: RequestContext, params: Params) -> Params:
             revision=revision,
             registered_at=ctx.now().timestamp(),
         )
-        mapped = to_pod_template(td)
+        mapped = to_pod_template(td, region=ctx.region)
         tags = params.get("tags") or []
         store.create(
             td,

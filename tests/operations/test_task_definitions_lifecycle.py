@@ -253,7 +253,7 @@ def test_pod_template_is_stored_in_the_backend(backend: kecs.MemoryBackend, ecs:
     assert stored["taskDefinitionArn"] == td["taskDefinitionArn"]
     assert stored["registeredAt"] == td["registeredAt"].timestamp()
     assert json.loads(meta["annotations"][labels.ANN_TAGS]) == tags
-    mapped = to_pod_template(stored)
+    mapped = to_pod_template(stored, region="us-east-1")
     assert obj["template"] == mapped.template
     assert json.loads(meta["annotations"][labels.ANN_NOTES]) == [str(n) for n in mapped.notes]
     validate_strict(obj)
