@@ -8,6 +8,13 @@ is the pure :func:`kecs.mapping.taskdef.to_pod_template`.
 Identifiers: DescribeTaskDefinition accepts a full ARN, ``family:revision`` or a bare
 ``family`` (its latest ACTIVE revision); Deregister and Delete need a revision. A task
 definition of another account or region is simply not found.
+
+Tags: the TagResource / UntagResource / ListTagsForResource accessors registered at the
+bottom answer an unknown revision (or an ARN without a revision) with the same
+``ClientException: Unable to describe task definition.`` that DescribeTaskDefinition gives.
+Deregistering an INACTIVE (or DELETE_IN_PROGRESS) revision returns it unchanged; deleting a
+DELETE_IN_PROGRESS one returns it again. A registration that fails after its revision was
+allocated leaves that number unused (never listed, never reused), as AWS never reuses one.
 """
 
 from __future__ import annotations

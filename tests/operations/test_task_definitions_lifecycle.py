@@ -396,3 +396,18 @@ def test_failed_store_leaves_an_unused_revision(
     assert listed == [arns.task_definition("us-east-1", "000000000000", "web", r) for r in (1, 3)]
     for status in ("INACTIVE", "DELETE_IN_PROGRESS"):
         assert ecs.list_task_definitions(status=status)["taskDefinitionArns"] == []
+
+
+def test_oversized_definition_is_refused_and_its_revision_skipped(ecs: Any) -> None:
+    huge = [{"name": f"V{i}", "value": "x" * 1000} for i in range(70)]
+    code, message = error_of(
+        ecs.register_task_definition,
+        family="web",
+        containerDefinitions=[{**CONTAINERS[0], "environment": huge}],
+    )
+    assert code == "ClientException"
+    assert message.endswith("the maximum size of a task definition is 64 KiB.")
+    assert register(ecs)["revision"] == 2
+    assert ecs.list_task_definitions()["taskDefinitionArns"] == [
+        arns.task_definition("us-east-1", "000000000000", "web", 2)
+    ]

@@ -45,6 +45,8 @@ CODE = {ACTIVE: "A", INACTIVE: "I", DELETE_IN_PROGRESS: "D"}
 UNUSED = "X"
 
 MAX_ATTEMPTS = 200
+#: ECS's limit on the size of a task definition.
+MAX_TASK_DEFINITION_BYTES = 64 * 1024
 _T = TypeVar("_T")
 
 
@@ -187,6 +189,13 @@ class TaskDefinitionStore:
     ) -> None:
         family, revision = task_definition["family"], task_definition["revision"]
         key = self.key(family)
+        td_json = json.dumps(task_definition, separators=(",", ":"))
+        if len(td_json) > MAX_TASK_DEFINITION_BYTES:
+            # Also keeps the annotations well inside Kubernetes' 256 KiB.
+            raise ClientException(
+                f"The task definition is {len(td_json)} bytes; the maximum size of a task "
+                f"definition is {MAX_TASK_DEFINITION_BYTES // 1024} KiB."
+            )
         self._create(
             {
                 "apiVersion": "v1",
@@ -203,9 +212,7 @@ class TaskDefinitionStore:
                     "annotations": {
                         labels.ANN_FAMILY: family,
                         labels.ANN_TASK_DEFINITION_ARN: task_definition["taskDefinitionArn"],
-                        labels.ANN_TASK_DEFINITION: json.dumps(
-                            task_definition, separators=(",", ":")
-                        ),
+                        labels.ANN_TASK_DEFINITION: td_json,
                         labels.ANN_TAGS: tags_json,
                         labels.ANN_NOTES: notes_json,
                     },
