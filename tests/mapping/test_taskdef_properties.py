@@ -1,0 +1,107 @@
+"""Properties of the task definition -> pod template mapping, over generated inputs."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import botocore.session
+import botocore.validate
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kecs.mapping import labels
+from kecs.mapping.taskdef import to_pod_template
+from tests.k8s_schema import as_pod, as_pod_template, validate_strict
+from tests.mapping.k8s_checks import problems
+from tests.strategies import botocore_shaped, task_definitions
+
+EXAMPLES = settings(
+    max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+
+
+def _validator() -> Any:
+    model = botocore.session.get_session().get_service_model("ecs")
+    shape = model.operation_model("RegisterTaskDefinition").input_shape
+    validator = botocore.validate.ParamValidator()
+    return lambda params: validator.validate(params, shape)
+
+
+_VALIDATE = _validator()
+
+
+def assert_valid_output(td: dict[str, Any]) -> None:
+    mapping = to_pod_template(td)
+    template = mapping.template
+    validate_strict(as_pod_template(template))
+    validate_strict(as_pod(template))
+    assert problems(template) == []
+    json.dumps(template)  # JSON-ready
+    for note in mapping.notes:
+        assert str(note) == f"{note.path}: {note.message}"
+
+
+@EXAMPLES
+@given(task_definitions())
+def test_valid_task_definitions_map_to_valid_objects(td: dict[str, Any]) -> None:
+    assert not _VALIDATE(td).has_errors(), _VALIDATE(td).generate_report()
+    assert_valid_output(td)
+
+
+@EXAMPLES
+@given(botocore_shaped())
+def test_total_on_anything_botocore_accepts(td: dict[str, Any]) -> None:
+    assert not _VALIDATE(td).has_errors(), _VALIDATE(td).generate_report()
+    assert_valid_output(td)
+
+
+@settings(max_examples=40)
+@given(task_definitions())
+def test_deterministic_and_input_untouched(td: dict[str, Any]) -> None:
+    before = copy.deepcopy(td)
+    first = to_pod_template(td)
+    assert td == before
+    again = to_pod_template(json.loads(json.dumps(td)))
+    assert first == again
+    assert json.dumps(first.template) == json.dumps(again.template)
+
+
+@settings(max_examples=40)
+@given(task_definitions())
+def test_container_names_injective_and_recorded(td: dict[str, Any]) -> None:
+    template = to_pod_template(td).template
+    spec = template["spec"]
+    k8s_names = [c["name"] for c in spec.get("initContainers", []) + spec["containers"]]
+    ecs_names = [c["name"] for c in td["containerDefinitions"]]
+    assert len(set(k8s_names)) == len(ecs_names)
+    recorded = json.loads(template["metadata"]["annotations"][labels.ANN_CONTAINER_NAMES])
+    assert sorted(recorded.values()) == sorted(ecs_names)
+    assert sorted(recorded) == sorted(k8s_names)
+
+
+@settings(max_examples=40)
+@given(st.lists(st.text(min_size=0, max_size=70), min_size=1, max_size=12))
+def test_any_container_names_stay_distinct(ecs_names: list[str]) -> None:
+    td = {"family": "f", "containerDefinitions": [{"name": n, "image": "x"} for n in ecs_names]}
+    spec = to_pod_template(td).template["spec"]
+    k8s_names = [c["name"] for c in spec.get("initContainers", []) + spec["containers"]]
+    assert len(set(k8s_names)) == len(k8s_names) == len(ecs_names)
+
+
+@pytest.mark.parametrize("depth", [50, 2000])
+def test_long_dependency_and_volumes_from_chains_do_not_recurse(depth: int) -> None:
+    containers = [
+        {
+            "name": f"c{i}",
+            "image": "x",
+            "essential": i == depth - 1,
+            "dependsOn": [{"containerName": f"c{i - 1}", "condition": "START"}] if i else [],
+            "volumesFrom": [{"sourceContainer": f"c{i - 1}"}] if i else [],
+        }
+        for i in range(depth)
+    ]
+    mapping = to_pod_template({"family": "f", "containerDefinitions": containers})
+    assert len(mapping.template["spec"]["initContainers"]) == depth - 1
