@@ -91,10 +91,10 @@ def _existing_cluster(ctx: RequestContext, wanted: mapping.ClusterSpec, params: 
     if state is None or state.status != ACTIVE:
         # The Namespace exists but is not this cluster's: it is still terminating after a
         # DeleteCluster (real API servers delete namespaces asynchronously), or it is taken.
+        namespace = mapping.namespace_name(wanted.account, wanted.region, wanted.name)
         raise ClientException(
-            f"The Kubernetes namespace {state.namespace if state else 'of the cluster'} is not "
-            f"available for cluster {wanted.name} yet (it may still be terminating); "
-            "try again shortly."
+            f"The Kubernetes namespace {namespace} is not available for cluster {wanted.name} "
+            "(it may still be terminating after a DeleteCluster); try again shortly."
         )
     current = state.spec
     for member, attribute in (

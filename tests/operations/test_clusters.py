@@ -741,3 +741,18 @@ def test_concurrent_updates_do_not_lose_each_other(backend: MemoryBackend) -> No
     cluster = ecs.describe_clusters(clusters=["web"], include=["TAGS"])["clusters"][0]
     assert {t["key"] for t in cluster["tags"]} == {f"k{i}" for i in range(20)}
     assert cluster["capacityProviders"] == ["FARGATE"]
+
+
+def test_create_refuses_a_namespace_that_records_another_cluster(
+    ecs: Any, backend: MemoryBackend
+) -> None:
+    # A (practically impossible) hash collision, or a namespace still terminating: never share.
+    backend.create(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace_of("web")}}
+    )
+    with pytest.raises(ecs.exceptions.ClientException) as excinfo:
+        ecs.create_cluster(clusterName="web")
+    assert namespace_of("web") in error(excinfo)[1]
+    assert ecs.describe_clusters(clusters=["web"])["failures"][0]["reason"] == "MISSING"
+    with pytest.raises(ecs.exceptions.ClusterNotFoundException):
+        ecs.delete_cluster(cluster="web")
