@@ -254,3 +254,13 @@ def test_families_paginator(ecs: Any) -> None:
     pages = list(paginator.paginate(familyPrefix="svc-", PaginationConfig={"PageSize": 5}))
     assert [len(p["families"]) for p in pages] == [5, 5, 2]
     assert [f for p in pages for f in p["families"]] == [f"svc-{i:02d}" for i in range(12)]
+
+
+@pytest.mark.parametrize(
+    ("call", "status"),
+    [("list_task_definitions", "ALL"), ("list_task_definition_families", "DELETE_IN_PROGRESS")],
+)
+def test_unknown_status_is_invalid_parameter(ecs: Any, call: str, status: str) -> None:
+    code, message = error_of(getattr(ecs, call), status=status)
+    assert code == "InvalidParameterException"
+    assert message.startswith(f"Invalid status '{status}'.")
