@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
+from kecs.backends.errors import Conflict
 from kecs.backends.kinds import ResourceKind
 
 Object = dict[str, Any]
@@ -75,6 +76,32 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def delete(self, kind: ResourceKind, name: str, namespace: str | None = None) -> None:
         """Delete the object (dependents are garbage-collected); :class:`NotFound` if absent."""
+
+    def modify(
+        self,
+        kind: ResourceKind,
+        name: str,
+        mutate: Callable[[Object], Object | None],
+        namespace: str | None = None,
+        *,
+        attempts: int = 16,
+    ) -> Object:
+        """Read-modify-write under optimistic concurrency.
+
+        ``mutate`` gets the current object and returns the object to write (it may change the
+        one it got), or ``None`` to leave it as it is. On a conflict the object is read again
+        and ``mutate`` re-applied, so concurrent writers never lose each other's changes.
+        """
+        for _ in range(attempts):
+            current = self.get(kind, name, namespace)
+            wanted = mutate(current)
+            if wanted is None:
+                return current
+            try:
+                return self.update(wanted)
+            except Conflict:
+                continue
+        raise Conflict(f'{kind.plural} "{name}" kept changing; gave up after {attempts} attempts')
 
     def list_all(
         self,
