@@ -42,7 +42,7 @@ from kecs.operations.cluster_lookup import (
 from kecs.operations.cluster_view import FULL, cluster_view
 from kecs.operations.context import RequestContext
 from kecs.operations.registry import operation
-from kecs.operations.tagging import Tags, merge_tags, taggable
+from kecs.operations.tagging import TagEdit, Tags, merge_tags, taggable
 
 Params = dict[str, Any]
 
@@ -263,14 +263,13 @@ def read_cluster_tags(ctx: RequestContext, arn: Arn) -> Tags:
     return list(resolve_cluster(ctx, _cluster_identifier(ctx, arn)).spec.tags)
 
 
-def write_cluster_tags(ctx: RequestContext, arn: Arn, tags: Tags) -> None:
-    normalised = merge_tags([], tags)
-    checks.check_tags([], existing=normalised)
-    old, new, _ = store.modify_cluster(
-        ctx,
-        _cluster_identifier(ctx, arn),
-        lambda spec: dataclasses.replace(spec, tags=normalised),
-    )
+def write_cluster_tags(ctx: RequestContext, arn: Arn, edit: TagEdit) -> None:
+    def apply(spec: mapping.ClusterSpec) -> mapping.ClusterSpec:
+        normalised = merge_tags([], edit(list(spec.tags)))
+        checks.check_tags([], existing=normalised)
+        return dataclasses.replace(spec, tags=normalised)
+
+    old, new, _ = store.modify_cluster(ctx, _cluster_identifier(ctx, arn), apply)
     if store.isolation_changed(old, new):
         store.sync_isolation(ctx, new)
 

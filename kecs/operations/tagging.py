@@ -15,8 +15,11 @@ from kecs.errors import InvalidParameterException
 from kecs.operations.context import RequestContext
 
 Tags = list[dict[str, str]]
+TagEdit = Callable[[Tags], Tags]
 TagReader = Callable[[RequestContext, Arn], Tags]
-TagWriter = Callable[[RequestContext, Arn, Tags], None]
+#: Applies an edit to the resource's current tags as one read-modify-write (re-applied on a
+#: write conflict, so concurrent TagResource calls never lose each other's tags).
+TagWriter = Callable[[RequestContext, Arn, TagEdit], None]
 
 _taggables: dict[str, tuple[TagReader, TagWriter]] = {}
 
@@ -25,7 +28,8 @@ def taggable(resource_type: str, reader: TagReader, writer: TagWriter) -> None:
     """Register how to read and replace the tags of ARNs of ``resource_type``.
 
     ``reader`` raises the family's not-found ECS error for unknown resources; ``writer``
-    replaces the full tag list (validation already done).
+    applies a :data:`TagEdit` to the current tags atomically (the edit may raise an
+    ``ECSError``, which must propagate with nothing written).
     """
     _taggables[resource_type] = (reader, writer)
 

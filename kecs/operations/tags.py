@@ -13,7 +13,14 @@ from kecs.arns import Arn
 from kecs.errors import InvalidParameterException
 from kecs.operations.context import RequestContext
 from kecs.operations.registry import operation
-from kecs.operations.tagging import TagReader, TagWriter, accessors, merge_tags, validate_tags
+from kecs.operations.tagging import (
+    TagReader,
+    Tags,
+    TagWriter,
+    accessors,
+    merge_tags,
+    validate_tags,
+)
 
 Params = dict[str, Any]
 
@@ -33,22 +40,23 @@ def _resource(value: str) -> tuple[Arn, TagReader, TagWriter]:
 
 @operation("TagResource")
 def tag_resource(ctx: RequestContext, params: Params) -> Params:
-    arn, reader, writer = _resource(params["resourceArn"])
+    arn, _, writer = _resource(params["resourceArn"])
     new = params.get("tags") or []
-    current = reader(ctx, arn)
-    validate_tags(new, existing=current)
-    writer(ctx, arn, merge_tags(current, new))
+    validate_tags(new)
+
+    def add(current: Tags) -> Tags:
+        validate_tags(new, existing=current)
+        return merge_tags(current, new)
+
+    writer(ctx, arn, add)
     return {}
 
 
 @operation("UntagResource")
 def untag_resource(ctx: RequestContext, params: Params) -> Params:
-    arn, reader, writer = _resource(params["resourceArn"])
+    arn, _, writer = _resource(params["resourceArn"])
     removed = set(params.get("tagKeys") or [])
-    current = reader(ctx, arn)
-    remaining = [tag for tag in current if tag["key"] not in removed]
-    if len(remaining) != len(current):
-        writer(ctx, arn, remaining)
+    writer(ctx, arn, lambda current: [tag for tag in current if tag["key"] not in removed])
     return {}
 
 

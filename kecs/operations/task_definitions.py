@@ -233,9 +233,9 @@ def read_tags(ctx: RequestContext, arn: Arn) -> tagging.Tags:
     return found.tags
 
 
-def write_tags(ctx: RequestContext, arn: Arn, tags: tagging.Tags) -> None:
+def write_tags(ctx: RequestContext, arn: Arn, edit: tagging.TagEdit) -> None:
     store, family, revision = _tag_target(ctx, arn)
-    if not store.set_tags(family, revision, tags):
+    if not store.edit_tags(family, revision, edit):
         raise ClientException(UNABLE_TO_DESCRIBE)
 
 

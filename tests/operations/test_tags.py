@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -189,6 +190,28 @@ def test_inactive_clusters_are_not_found(ecs: Any) -> None:
         ecs.list_tags_for_resource(resourceArn=CLUSTER_ARN)
 
 
+def test_racing_tag_calls_keep_every_tag(backend: MemoryBackend) -> None:
+    """Each TagResource is one read-modify-write: concurrent calls never drop a tag."""
+    clients = [kecs.client("ecs", region_name=REGION, backend=backend) for _ in range(4)]
+    clients[0].create_cluster(clusterName="web")
+    td = clients[0].register_task_definition(
+        family="app", containerDefinitions=[{"name": "a", "image": "nginx", "memory": 64}]
+    )["taskDefinition"]["taskDefinitionArn"]
+
+    def tag_many(index: int) -> None:
+        for n in range(10):
+            for arn in (CLUSTER_ARN, td):
+                clients[index].tag_resource(
+                    resourceArn=arn, tags=[{"key": f"k{index}-{n}", "value": "v"}]
+                )
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(tag_many, range(4)))
+    expected = {f"k{i}-{n}" for i in range(4) for n in range(10)}
+    for arn in (CLUSTER_ARN, td):
+        assert {t["key"] for t in tags_of(clients[0], arn)} == expected
+
+
 # -- dispatch by resource type -----------------------------------------------------------------
 
 
@@ -199,8 +222,8 @@ def widget_store() -> Iterator[dict[str, tagging.Tags]]:
     def read(ctx: RequestContext, arn: Arn) -> tagging.Tags:
         return list(store.get(arn.resource, []))
 
-    def write(ctx: RequestContext, arn: Arn, tags: tagging.Tags) -> None:
-        store[arn.resource] = tags
+    def write(ctx: RequestContext, arn: Arn, edit: tagging.TagEdit) -> None:
+        store[arn.resource] = edit(list(store.get(arn.resource, [])))
 
     tagging.taggable("widget", read, write)
     yield store

@@ -179,7 +179,7 @@ def _ctx(backend: kecs.MemoryBackend) -> RequestContext:
     return RequestContext(backend, "us-east-1", "000000000000")
 
 
-def test_tag_accessors_read_and_replace(backend: kecs.MemoryBackend, ecs: Any) -> None:
+def test_tag_accessors_read_and_edit(backend: kecs.MemoryBackend, ecs: Any) -> None:
     arn = arns.parse(register(ecs, tags=[{"key": "a", "value": "1"}])["taskDefinitionArn"])
     assert arn is not None
     handlers()  # the accessors are registered when the handler modules load
@@ -187,9 +187,10 @@ def test_tag_accessors_read_and_replace(backend: kecs.MemoryBackend, ecs: Any) -
     assert found is not None
     reader, writer = found
     assert reader(_ctx(backend), arn) == [{"key": "a", "value": "1"}]
-    writer(_ctx(backend), arn, [{"key": "b", "value": "2"}])
+    writer(_ctx(backend), arn, lambda current: [*current, {"key": "b", "value": "2"}])
     assert ecs.describe_task_definition(taskDefinition="web:1", include=["TAGS"])["tags"] == [
-        {"key": "b", "value": "2"}
+        {"key": "a", "value": "1"},
+        {"key": "b", "value": "2"},
     ]
 
 
@@ -209,7 +210,8 @@ def test_tag_accessors_refuse_unknown(backend: kecs.MemoryBackend, ecs: Any, arn
     reader, writer = found
     parsed = arns.parse(arn)
     assert parsed is not None
-    for call in (lambda: reader(_ctx(backend), parsed), lambda: writer(_ctx(backend), parsed, [])):
+    ctx = _ctx(backend)
+    for call in (lambda: reader(ctx, parsed), lambda: writer(ctx, parsed, list)):
         with pytest.raises(kecs.ECSError) as info:
             call()
         assert (info.value.code, info.value.message) == (

@@ -271,12 +271,23 @@ class TaskDefinitionStore:
             self.set_letter(family, revision, CODE[result.task_definition["status"]])
         return result
 
-    def set_tags(self, family: str, revision: int, tags: list[dict[str, str]]) -> bool:
-        """Replace the tags of the revision; ``False`` if it does not exist."""
-        patch = {"metadata": {"annotations": {labels.ANN_TAGS: json.dumps(tags)}}}
+    def edit_tags(
+        self,
+        family: str,
+        revision: int,
+        edit: Callable[[list[dict[str, str]]], list[dict[str, str]]],
+    ) -> bool:
+        """Apply ``edit`` to the revision's tags atomically; ``False`` if it does not exist."""
+
+        def apply(obj: Object) -> Object:
+            annotations = obj["metadata"].setdefault("annotations", {})
+            current = json.loads(annotations.get(labels.ANN_TAGS) or "[]")
+            annotations[labels.ANN_TAGS] = json.dumps(edit(current))
+            return obj
+
         try:
-            self.backend.patch(
-                kinds.POD_TEMPLATE, template_name(self.key(family), revision), patch, NAMESPACE
+            self.backend.modify(
+                kinds.POD_TEMPLATE, template_name(self.key(family), revision), apply, NAMESPACE
             )
         except NotFound:
             return False
