@@ -12,16 +12,18 @@ from __future__ import annotations
 import os
 import re
 import threading
+from datetime import datetime
 from typing import Any
 
 from botocore import parsers
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.model import OperationModel
+from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 from botocore.validate import ParamValidationDecorator
 
 from kecs.api import service_model
-from kecs.api.wire import WireHandler
+from kecs.api.wire import WireHandler, encode
 from kecs.backends.base import Backend
 from kecs.errors import UnsupportedServiceError
 
@@ -67,14 +69,49 @@ def _resolve_account(account_id: str | None) -> str:
     return account
 
 
+class _Decoded:
+    """A response body that is already the dict ``json.loads`` would have made of it."""
+
+    __slots__ = ("payload",)
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self.payload = payload
+
+    def __repr__(self) -> str:
+        return repr(self.payload)
+
+
+def _timestamp(value: Any) -> Any:
+    # Same result as a JSON round trip: epoch seconds, then botocore's own parser.
+    if isinstance(value, datetime):
+        value = value.timestamp()
+    return DEFAULT_TIMESTAMP_PARSER(value)
+
+
+class _InProcessJSONParser(parsers.JSONParser):  # type: ignore[misc]
+    """botocore's JSON parser, fed the wire handler's dict instead of its encoding.
+
+    Everything after ``json.loads`` -- walking the output shape, timestamps, error codes,
+    response metadata -- is botocore's, so results equal those of the JSON path.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(timestamp_parser=_timestamp)
+
+    def _parse_body_as_json(self, body: Any) -> Any:
+        if isinstance(body, _Decoded):
+            return body.payload
+        return super()._parse_body_as_json(body)
+
+
 class _Raw:
     """The smallest ``raw`` an AWSResponse accepts, for code that reads ``.content``."""
 
-    def __init__(self, body: bytes) -> None:
-        self._body = body
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self._payload = payload
 
     def stream(self, **_: Any) -> list[bytes]:
-        return [self._body]
+        return [encode(self._payload)]
 
 
 class _Responder:
@@ -83,20 +120,23 @@ class _Responder:
     def __init__(self, handler: WireHandler, validated_by_client: bool) -> None:
         self.wire = handler
         self._validated = validated_by_client
-        self._parser = parsers.create_parser("json")
+        self._parser = _InProcessJSONParser()
 
     def __call__(
         self, model: OperationModel, params: dict[str, Any], **_: Any
     ) -> tuple[AWSResponse, dict[str, Any]]:
-        response = self.wire.handle(
+        status, headers, payload = self.wire.answer(
             params["headers"]["X-Amz-Target"], params["body"], validated=self._validated
         )
-        http = AWSResponse(params["url"], response.status, response.headers, _Raw(response.body))
+        http = AWSResponse(params["url"], status, headers, _Raw(payload))
         # The parser finds the request id through the case-insensitive headers AWSResponse
         # keeps, as it does for a response from AWS.
-        raw = {"status_code": response.status, "headers": http.headers, "body": response.body}
+        # Errors are rare and botocore inspects their raw bytes (generic 5xx detection), so
+        # they take the encoded path; successes skip the encode/decode round trip.
+        body = _Decoded(payload) if status < 300 else encode(payload)
+        raw = {"status_code": status, "headers": http.headers, "body": body}
         parsed: dict[str, Any] = self._parser.parse(raw, model.output_shape)
-        if response.status >= 300:
+        if status >= 300:
             self._add_modeled_error_fields(raw, parsed, model)
         parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
         return http, parsed
@@ -118,14 +158,17 @@ def client(
     backend: Backend | None = None,
     account_id: str | None = None,
     config: Config | None = None,
+    stopped_task_retention: float | None = None,
     **kwargs: Any,
 ) -> Any:
     """A botocore ECS client answered by kecs.
 
     ``backend`` defaults to one process-wide embedded backend (two default clients see the
     same world, as two boto3 clients see the same AWS account); pass a
-    :class:`kecs.MemoryBackend` per test for isolation. Other keyword arguments go to
-    botocore's ``create_client`` (``endpoint_url``, credentials, ...).
+    :class:`kecs.MemoryBackend` per test for isolation. ``stopped_task_retention`` is how
+    many seconds a STOPPED task stays describable (ECS keeps them about an hour: the
+    default). Other keyword arguments go to botocore's ``create_client`` (``endpoint_url``,
+    credentials, ...).
     """
     if service_name != "ecs":
         raise UnsupportedServiceError(
@@ -138,7 +181,10 @@ def client(
     kwargs.setdefault("aws_access_key_id", "kecs")
     kwargs.setdefault("aws_secret_access_key", "kecs")
     ecs = service_model.session().create_client("ecs", region_name=region, config=config, **kwargs)
-    attach(ecs, WireHandler(backend or default_backend(), region, account))
+    options = (
+        {} if stopped_task_retention is None else {"stopped_task_retention": stopped_task_retention}
+    )
+    attach(ecs, WireHandler(backend or default_backend(), region, account, **options))
     return ecs
 
 

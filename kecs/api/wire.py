@@ -24,7 +24,7 @@ from kecs.errors import (
     UnknownOperationException,
     UnsupportedFeatureException,
 )
-from kecs.operations.context import RequestContext
+from kecs.operations.context import DEFAULT_STOPPED_TASK_RETENTION, RequestContext
 from kecs.operations.registry import handler_for
 
 log = logging.getLogger("kecs.api")
@@ -52,20 +52,45 @@ def encode(payload: dict[str, Any]) -> bytes:
 class WireHandler:
     """Answers ECS JSON 1.1 requests for one (backend, region, account)."""
 
-    def __init__(self, backend: Backend, region: str, account_id: str) -> None:
-        self.context = RequestContext(backend=backend, region=region, account_id=account_id)
+    def __init__(
+        self,
+        backend: Backend,
+        region: str,
+        account_id: str,
+        *,
+        stopped_task_retention: float = DEFAULT_STOPPED_TASK_RETENTION,
+    ) -> None:
+        self.context = RequestContext(
+            backend=backend,
+            region=region,
+            account_id=account_id,
+            stopped_task_retention=stopped_task_retention,
+        )
         self._prefix = service_model.target_prefix() + "."
 
     def handle(
         self, target: str, body: bytes | str | None, *, validated: bool = False
     ) -> WireResponse:
         """Answer one request. ``validated`` says botocore already checked the parameters."""
-        request_id = str(uuid.uuid4())
+        status, headers, payload = self.answer(target, body, validated=validated)
+        data = encode(payload)
+        headers["Content-Length"] = str(len(data))
+        return WireResponse(status, headers, data)
+
+    def answer(
+        self, target: str, body: bytes | str | None, *, validated: bool = False
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """Like :meth:`handle`, but the JSON body is left as the dict it would encode.
+
+        In-process clients use this to skip encoding a body only to decode it again; the
+        dict holds JSON types plus ``datetime`` for timestamps.
+        """
         try:
             payload = self._dispatch(target, body, validated)
             status = 200
         except ECSError as exc:
-            status, payload = exc.status, {"__type": exc.code, "message": exc.message}
+            status = exc.status
+            payload = {"__type": exc.code, "message": exc.message, **exc.fields}
         except Unavailable as exc:
             status, payload = 500, {"__type": ServerException.code, "message": str(exc)}
         except BackendError as exc:
@@ -75,13 +100,8 @@ class WireHandler:
             log.exception("internal error answering %s", target)
             status = 500
             payload = {"__type": ServerException.code, "message": "Internal error in kecs."}
-        data = encode(payload)
-        headers = {
-            "x-amzn-RequestId": request_id,
-            "Content-Type": CONTENT_TYPE,
-            "Content-Length": str(len(data)),
-        }
-        return WireResponse(status, headers, data)
+        headers = {"x-amzn-RequestId": str(uuid.uuid4()), "Content-Type": CONTENT_TYPE}
+        return status, headers, payload
 
     def _dispatch(self, target: str, body: bytes | str | None, validated: bool) -> dict[str, Any]:
         if not target.startswith(self._prefix):
