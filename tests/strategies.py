@@ -467,38 +467,66 @@ def _ecs_model() -> Any:
     return botocore.session.get_session().get_service_model("ecs")
 
 
-def _for_shape(shape: Any, depth: int) -> st.SearchStrategy[Any]:
+#: Few distinct strings, so names and references (dependsOn, volumesFrom, sourceVolume, links)
+#: collide often and cross-references get exercised.
+COLLIDING_STRINGS = st.sampled_from(
+    [
+        "a",
+        "b",
+        "A_b",
+        "",
+        "/x",
+        "/dev/shm",
+        "0",
+        "80",
+        "CMD",
+        "CMD-SHELL",
+        "1 vCPU",
+        "2GB",
+        "a:b",
+        "10.0.0.1",
+    ]
+)
+
+
+def _for_shape(shape: Any, depth: int, small: bool = False) -> st.SearchStrategy[Any]:
     kind = shape.type_name
     low = shape.metadata.get("min", 0)
     if kind == "structure" and getattr(shape, "is_tagged_union", False):
         return st.one_of(
             [
-                st.fixed_dictionaries({name: _for_shape(s, depth + 1)})
+                st.fixed_dictionaries({name: _for_shape(s, depth + 1, small)})
                 for name, s in shape.members.items()
             ]
         )
     if kind == "structure":
         required = {
-            name: _for_shape(s, depth + 1)
+            name: _for_shape(s, depth + 1, small)
             for name, s in shape.members.items()
             if name in shape.required_members
         }
         optional = {}
         if depth < 6:
             optional = {
-                name: _for_shape(s, depth + 1)
+                name: _for_shape(s, depth + 1, small)
                 for name, s in shape.members.items()
                 if name not in shape.required_members
             }
         return st.fixed_dictionaries(required, optional=optional)
     if kind == "list":
-        return st.lists(_for_shape(shape.member, depth + 1), min_size=low, max_size=max(low, 3))
+        return st.lists(
+            _for_shape(shape.member, depth + 1, small), min_size=low, max_size=max(low, 3)
+        )
     if kind == "map":
         return st.dictionaries(
-            _for_shape(shape.key, depth + 1), _for_shape(shape.value, depth + 1), max_size=3
+            _for_shape(shape.key, depth + 1, small),
+            _for_shape(shape.value, depth + 1, small),
+            max_size=3,
         )
     if kind == "string":
         free = st.text(min_size=low, max_size=max(low, 12))
+        if small:
+            free = COLLIDING_STRINGS.filter(lambda v: len(v) >= low)
         if shape.enum:
             return st.one_of(st.sampled_from(shape.enum), free)
         return st.one_of(
@@ -526,7 +554,11 @@ def _for_shape(shape: Any, depth: int) -> st.SearchStrategy[Any]:
 
 
 def botocore_shaped(
-    shape_name: str = "RegisterTaskDefinitionRequest",
+    shape_name: str = "RegisterTaskDefinitionRequest", *, colliding: bool = False
 ) -> st.SearchStrategy[dict[str, Any]]:
-    """Any value of an ECS shape that botocore's parameter validation accepts."""
-    return _for_shape(_ecs_model().shape_for(shape_name), 0)
+    """Any value of an ECS shape that botocore's parameter validation accepts.
+
+    ``colliding=True`` draws strings from a handful of values so references between members
+    (container names, volume names) match often.
+    """
+    return _for_shape(_ecs_model().shape_for(shape_name), 0, colliding)

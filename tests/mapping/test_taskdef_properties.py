@@ -105,3 +105,10 @@ def test_long_dependency_and_volumes_from_chains_do_not_recurse(depth: int) -> N
     ]
     mapping = to_pod_template({"family": "f", "containerDefinitions": containers})
     assert len(mapping.template["spec"]["initContainers"]) == depth - 1
+
+
+@EXAMPLES
+@given(botocore_shaped(colliding=True))
+def test_total_when_references_collide(td: dict[str, Any]) -> None:
+    assert not _VALIDATE(td).has_errors(), _VALIDATE(td).generate_report()
+    assert_valid_output(td)
