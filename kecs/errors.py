@@ -7,6 +7,8 @@ modelled exception classes (``client.exceptions.ClusterNotFoundException`` and s
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class KecsError(Exception):
     """Base class of every exception kecs defines."""
@@ -22,9 +24,11 @@ class ECSError(KecsError):
     code = "ClientException"
     status = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, **fields: Any) -> None:
         super().__init__(message)
         self.message = message
+        #: Further members of the error shape (e.g. ``resourceIds``), sent next to the message.
+        self.fields: dict[str, Any] = fields
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
