@@ -62,26 +62,26 @@ def flag(obj: Mapping[str, Any], key: str) -> bool | None:
 def records(obj: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     """A list-of-structures member (non-structures are skipped)."""
     value = obj.get(key)
-    if not isinstance(value, list):
+    if not value or not isinstance(value, list):
         return []
-    return [item for item in value if isinstance(item, Mapping)]
+    return [item for item in value if isinstance(item, (dict, Mapping))]
 
 
 def strings(obj: Mapping[str, Any], key: str) -> list[str]:
     value = obj.get(key)
-    if not isinstance(value, list):
+    if not value or not isinstance(value, list):
         return []
     return [item for item in value if isinstance(item, str)]
 
 
 def record(obj: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
     value = obj.get(key)
-    return value if isinstance(value, Mapping) else None
+    return value if isinstance(value, (dict, Mapping)) else None
 
 
 def string_map(obj: Mapping[str, Any], key: str) -> dict[str, str]:
     value = obj.get(key)
-    if not isinstance(value, Mapping):
+    if not value or not isinstance(value, (dict, Mapping)):
         return {}
     return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
 

@@ -26,6 +26,7 @@ from kecs.mapping.common import (
 MAX_ID = 2**31 - 1
 _SELINUX_FIELDS = {"user": "user", "role": "role", "type": "type", "level": "level"}
 _NUMERIC = re.compile(r"\d{1,10}")
+_CAPABILITY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 def basics(definition: Mapping[str, Any], path: str, notes: Notes) -> dict[str, Any]:
@@ -64,9 +65,14 @@ def security_context(definition: Mapping[str, Any], path: str, notes: Notes) -> 
         _user(user, f"{path}.user", context, notes)
     linux = record(definition, "linuxParameters") or {}
     capabilities = record(linux, "capabilities") or {}
-    caps = {
-        key: strings(capabilities, key) for key in ("add", "drop") if strings(capabilities, key)
-    }
+    caps: dict[str, list[str]] = {}
+    for key in ("add", "drop"):
+        for i, cap in enumerate(strings(capabilities, key)):
+            if _CAPABILITY.fullmatch(cap):
+                caps.setdefault(key, []).append(cap)
+            else:
+                where = f"{path}.linuxParameters.capabilities.{key}[{i}]"
+                notes.add(where, f"{cap!r} is not a capability name; dropped")
     if caps:
         context["capabilities"] = caps
     for i, option in enumerate(strings(definition, "dockerSecurityOptions")):
@@ -105,7 +111,7 @@ def _security_option(option: str, path: str, context: dict[str, Any], notes: Not
             notes.add(path, "no-new-privileges conflicts with privileged / SYS_ADMIN; not applied")
         else:
             context["allowPrivilegeEscalation"] = False
-    elif kind == "apparmor" and value:
+    elif kind == "apparmor" and value and value == value.strip():
         if value == "unconfined":
             context["appArmorProfile"] = {"type": "Unconfined"}
         elif value in ("runtime/default", "docker-default"):

@@ -121,6 +121,12 @@ def annotations_size(annotations: Mapping[str, str]) -> int:
 
 def fit_annotations(annotations: dict[str, str], notes: Notes) -> dict[str, str]:
     """Drop the bulkiest optional annotations until the total fits Kubernetes' 256 KiB."""
+    # A UTF-8 character is at most 4 bytes: most templates are clearly small enough.
+    if (
+        4 * sum(len(k) + len(v) for k, v in annotations.items())
+        <= k8s_grammar.ANNOTATIONS_MAX_BYTES
+    ):
+        return annotations
     droppable = [labels.ANN_CONTAINERS, labels.ANN_TASK_METADATA]
     droppable += [key for key in annotations if not key.startswith(labels.DOMAIN + "/")]
     for key in droppable:

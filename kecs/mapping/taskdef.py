@@ -99,6 +99,8 @@ def to_pod_template(
     spec.update(pod_options.grace_period(definitions, notes))
     if selector:
         spec["nodeSelector"] = selector
+    if windows and (spec.get("securityContext") or any("securityContext" in c for c in built)):
+        notes.add("runtimePlatform", "Linux security settings on a Windows task are ignored there")
 
     annotations = _annotations(
         task_definition, definitions, k8s_names, order, volumes, planner, secret_refs, notes

@@ -280,3 +280,22 @@ def test_huge_annotations_are_trimmed_to_fit() -> None:
     result = to_pod_template({"family": "f", "containerDefinitions": [big]})
     assert labels.ANN_CONTAINERS not in result.template["metadata"]["annotations"]
     assert any(n.path == "metadata" for n in result.notes)
+
+
+def test_odd_capabilities_and_apparmor_profiles_are_noted() -> None:
+    params = {
+        "linuxParameters": {"capabilities": {"add": ["NET_ADMIN", "", "CAP SYS"]}},
+        "dockerSecurityOptions": ["apparmor: x"],
+    }
+    c = container(params)
+    assert c["securityContext"] == {"capabilities": {"add": ["NET_ADMIN"]}}
+    notes = notes_of(params)
+    assert has_note(notes, "containerDefinitions[0].linuxParameters.capabilities.add[1]")
+    assert has_note(notes, "containerDefinitions[0].dockerSecurityOptions[0]")
+
+
+def test_linux_security_on_windows_is_noted() -> None:
+    notes = notes_of(
+        {"privileged": True}, runtimePlatform={"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"}
+    )
+    assert has_note(notes, "runtimePlatform", "Windows")
