@@ -28,7 +28,8 @@ container exited, a container failed to start, or ``lastStatus`` is STOPPED; els
 
 The stop code and reason, when desired is STOPPED (first that applies): the stop record
 annotations written by kecs; a start failure (TaskFailedToStart, ``CannotPullContainerError:
-...`` / ``ResourceInitializationError: ...`` / ``CannotStartContainerError: ...``); an essential
+...`` / ``ResourceInitializationError: ...`` / ``CannotStartContainerError: ...``; a pod that
+failed before any container started: "Task failed to start"); an essential
 container exit before any deletion (EssentialContainerExited, "Essential container in task
 exited"); an eviction or lost node (InfrastructureHealth); a deletion of a pod owned by a
 ReplicaSet/DaemonSet (ServiceSchedulerInitiated, "Scaling activity initiated by (deployment
@@ -72,6 +73,7 @@ DEFAULT_FAILURE_THRESHOLD = 3
 
 ESSENTIAL_EXITED = "Essential container in task exited"
 STOPPED_BY_USER = "Task stopped by user"
+TASK_FAILED_TO_START = "Task failed to start"
 
 
 @dataclass(frozen=True)
@@ -307,6 +309,9 @@ def _evidence(
     deleted = bool((pod.get("metadata") or {}).get("deletionTimestamp"))
     if failures:
         return "TaskFailedToStart", str(failures[0].start_failure)
+    phase = (pod.get("status") or {}).get("phase")
+    if not deleted and phase == "Failed" and all(v.never_started for v in views):
+        return "TaskFailedToStart", TASK_FAILED_TO_START
     if any(_exited_before_deletion(v, requested) for v in exited):
         return "EssentialContainerExited", ESSENTIAL_EXITED
     disruption = _disruption(pod)

@@ -121,6 +121,13 @@ def capacity_provider(spec: Mapping[str, Any]) -> str | None:
     return str(chosen["capacityProvider"])
 
 
+def task_launch_type(provider: str | None) -> str | None:
+    """The launch type ECS reports for a task placed by capacity provider ``provider``."""
+    if provider is None:
+        return None
+    return "FARGATE" if provider in ("FARGATE", "FARGATE_SPOT") else "EC2"
+
+
 def propagated_tags(
     spec: Mapping[str, Any],
     *,
@@ -166,8 +173,8 @@ def pod_template(
     """The PodTemplateSpec of the service's tasks."""
     service_name = str(spec.get("serviceName", ""))
     group = f"service:{service_name}"
-    launch_type = spec.get("launchType")
     provider = capacity_provider(spec)
+    launch_type = spec.get("launchType") or task_launch_type(provider)
     pod_spec = copy.deepcopy(dict(template.get("spec") or {}))
     pod_spec["restartPolicy"] = "Always"
     _with_grace(pod_spec, spec.get("healthCheckGracePeriodSeconds"))

@@ -256,6 +256,29 @@ def test_circuit_breaker_failure() -> None:
     }
 
 
+def test_rolled_back_deployment_history() -> None:
+    breaker = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+    spec = service_spec(TD, desiredCount=1, deploymentConfiguration=breaker)
+    workload = new_workload(TD, spec)
+    good = replica_set(workload, 3, 1, created=200)  # the old template, revision bumped back
+    bad = replica_set(workload, 2, 0, created=100)
+    bad["metadata"]["annotations"][task_keys.ROLLOUT_STATE] = "FAILED"
+    workload = deployment_status(
+        workload, "NewReplicaSetAvailable", replicas=1, updated=1, available=1,
+        rs_name=good["metadata"]["name"], when=250,
+    )  # fmt: skip
+    pods = [up(rs_pod(good, "a0000000-0000-4000-8000-000000000000", created=201), 210)]
+    service = describe(workload, [bad, good], pods)
+    assert [d["status"] for d in service["deployments"]] == ["PRIMARY"]
+    deployments, revisions = history(workload, [bad, good], pods)
+    assert [d["status"] for d in deployments] == ["SUCCESSFUL", "ROLLBACK_SUCCESSFUL"]
+    rolled = deployments[1]
+    assert rolled["statusReason"] == "ECS deployment circuit breaker: tasks failed to start."
+    assert rolled["rollback"]["serviceRevisionArn"] == revisions[0]["serviceRevisionArn"]
+    assert rolled["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+    assert deployments[0]["deploymentCircuitBreaker"]["status"] == "MONITORING_COMPLETE"
+
+
 def test_a_deadline_without_circuit_breaker_stays_in_progress() -> None:
     workload, old, _ = rollout()
     workload = deployment_status(

@@ -266,3 +266,7 @@ def test_capacity_provider_of_new_tasks() -> None:
     strategy[0]["base"] = 1
     assert capacity_provider({"capacityProviderStrategy": strategy}) == "FARGATE"
     assert capacity_provider({}) is None
+    obj = build(service_spec(TD, launchType=None, capacityProviderStrategy=strategy))
+    template_meta = obj["spec"]["template"]["metadata"]
+    assert template_meta["annotations"][task_keys.CAPACITY_PROVIDER] == "FARGATE"
+    assert template_meta["annotations"][task_keys.LAUNCH_TYPE] == "FARGATE"

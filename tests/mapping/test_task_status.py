@@ -282,6 +282,15 @@ def test_task_failed_to_start(reason: str, prefix: str) -> None:
     assert "startedAt" not in task and "exitCode" not in task["containers"][0]
 
 
+def test_pod_failed_before_any_container_started() -> None:
+    pod = with_status(
+        POD, {WEB: waiting(), LOG: waiting()}, phase="Failed", reason="DeadlineExceeded"
+    )
+    task = to_task(pod, TD)
+    assert (task["lastStatus"], task["stopCode"]) == ("STOPPED", "TaskFailedToStart")
+    assert task["stoppedReason"] == "Task failed to start"
+
+
 def test_lost_node() -> None:
     lost = {"type": "DisruptionTarget", "status": "True", "reason": "DeletionByTaintManager"}
     task = to_task(with_status(POD, UP, deleted=30, extra_conditions=[lost]), TD)
