@@ -123,3 +123,11 @@ class SerializationException(ECSError):
 
 class UnknownOperationException(ECSError):
     code = "UnknownOperationException"
+
+
+class ServiceDeploymentNotFoundException(ECSError):
+    code = "ServiceDeploymentNotFoundException"
+
+
+class NamespaceNotFoundException(ECSError):
+    code = "NamespaceNotFoundException"
