@@ -5,11 +5,20 @@
 default, or a real cluster).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from kecs.backends.memory import MemoryBackend
 from kecs.client import client, default_backend, reset_default_backend
 from kecs.errors import ECSError, KecsError, UnsupportedServiceError
 
+if TYPE_CHECKING:
+    from kecs.mock import mock as mock
+    from kecs.render import render as render
+
 __version__ = "0.1.0"
+
+#: Exported on first use, so ``import kecs`` does not pay for them.
+_LAZY = ("mock", "render")
 
 __all__ = [
     "ECSError",
@@ -19,5 +28,18 @@ __all__ = [
     "__version__",
     "client",
     "default_backend",
+    "mock",
+    "render",
     "reset_default_backend",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"kecs.{name}"), name)
+        # Importing the submodule bound its module object to this name; the function wins.
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kecs' has no attribute {name!r}")
