@@ -192,6 +192,13 @@ def attach(ecs: Any, handler: WireHandler) -> None:
     """Make an existing botocore ECS client answer from ``handler`` instead of the network."""
     responder = _Responder(handler, validated_by_client=_validates(ecs))
     ecs.meta.events.register("before-call.ecs", responder, unique_id="kecs-responder")
+    ecs._kecs_handler = handler
+
+
+def backend_of(ecs: Any) -> Backend | None:
+    """The backend a client answered by kecs talks to (``None`` for any other client)."""
+    handler = getattr(ecs, "_kecs_handler", None)
+    return handler.context.backend if isinstance(handler, WireHandler) else None
 
 
 def _validates(ecs: Any) -> bool:
