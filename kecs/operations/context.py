@@ -8,7 +8,6 @@ import attrs
 
 from kecs.backends.base import Backend
 
-
 #: How long a stopped task stays describable (seconds), as on ECS.
 DEFAULT_STOPPED_TASK_RETENTION = 3600.0
 

@@ -22,6 +22,8 @@ HANDLER_MODULES = (
     "kecs.operations.clusters",
     "kecs.operations.task_definitions",
     "kecs.operations.tags",
+    "kecs.operations.tasks",
+    "kecs.operations.task_protection",
 )
 
 _handlers: dict[str, Handler] = {}
