@@ -22,6 +22,8 @@ HANDLER_MODULES = (
     "kecs.operations.clusters",
     "kecs.operations.task_definitions",
     "kecs.operations.tags",
+    "kecs.operations.services",
+    "kecs.operations.service_deployments",
     "kecs.operations.tasks",
     "kecs.operations.task_protection",
 )

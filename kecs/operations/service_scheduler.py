@@ -1,0 +1,218 @@
+"""The ECS service scheduler's reactions, done lazily whenever service state is read or written.
+
+There is no background thread: every service operation calls :func:`settle`, which loads the
+services it needs, lets each react to what the cluster shows, and reloads when a reaction
+changed something. Every reaction is idempotent, so concurrent callers converge.
+
+- A task whose essential container exited (terminated, or restarted in place by the kubelet,
+  since service pods run with ``restartPolicy: Always``) or that failed to start (image pull,
+  container creation) is stopped the ECS way: stop code ``EssentialContainerExited`` /
+  ``TaskFailedToStart`` recorded, pod deleted (its finalizer keeps the STOPPED record), and
+  its ReplicaSet starts a replacement. Without the circuit breaker this happens once per call
+  (ECS throttles restarts of a failing service too); with it, until the breaker decides.
+- Deployment circuit breaker (``deploymentCircuitBreaker.enable``): the PRIMARY deployment fails
+  when its failed tasks reach ECS's threshold (half the desired count, within 3..200, see
+  :func:`kecs.mapping.service_history.breaker_threshold`) while none of its tasks runs, or when
+  Kubernetes reports ``ProgressDeadlineExceeded``. The ReplicaSet is annotated FAILED; with
+  ``rollback`` the Deployment's template goes back to the last deployment that completed
+  (``kubectl rollout undo``: Kubernetes reuses that ReplicaSet), and the service's task
+  definition with it. Without rollback the failed deployment stays, and its tasks are no
+  longer replaced.
+- A COMPLETED PRIMARY's ReplicaSet is annotated with the time it completed, so the deployment
+  keeps its history once a newer one replaces it.
+- DRAINING -> INACTIVE: once no task of a DRAINING service is left running, its workload and
+  Kubernetes Service are deleted and the INACTIVE tombstone written.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from typing import Any
+
+from kecs.mapping import k8s_time, pod_state, service_history, task_keys
+from kecs.mapping.rollouts import Revision, TaskPod
+from kecs.mapping.service_status import ServiceView
+from kecs.mapping.service_workload import REVISION_KEYS, circuit_breaker_enabled
+from kecs.operations import service_store as store
+from kecs.operations import service_view
+from kecs.operations.cluster_lookup import ClusterRef
+from kecs.operations.context import RequestContext
+from kecs.operations.service_store import Stored
+
+#: Upper bound on react/reload rounds in one call (each round is a constant number of reads).
+MAX_ROUNDS = 12
+EXITED = "EssentialContainerExited"
+FAILED_TO_START = "TaskFailedToStart"
+
+
+def settle(
+    ctx: RequestContext, ref: ClusterRef, service_names: Iterable[str] | None = None
+) -> dict[str, Stored]:
+    """The services, loaded after the scheduler reacted to what they show."""
+    wanted = None if service_names is None else list(service_names)
+    found = store.load(ctx, ref, wanted)
+    for round_number in range(MAX_ROUNDS):
+        changed = False
+        for stored in found.values():
+            changed |= react(ctx, ref, stored, first_round=round_number == 0)
+        if not changed:
+            return found
+        found = store.load(ctx, ref, wanted)
+    return found
+
+
+def react(
+    ctx: RequestContext, ref: ClusterRef, stored: Stored, *, first_round: bool = True
+) -> bool:
+    """Let one service react; ``True`` when it changed something worth reloading for."""
+    if stored.workload is None:
+        return False
+    if stored.status == store.DRAINING:
+        return finish_draining(ctx, ref, stored)
+    view = service_view.service_view(ctx, ref, stored)
+    breaker = circuit_breaker_enabled(view.spec) and not stored.daemon
+    _record_completion(ctx, view)
+    if breaker and _circuit_breaker(ctx, stored, view):
+        return True
+    # With the breaker, a rollout's failures are replaced until it decides (bounded rounds).
+    if first_round or (breaker and view.primary_state == "IN_PROGRESS"):
+        return _replace_failed_tasks(ctx, view, breaker)
+    return False
+
+
+def _record_completion(ctx: RequestContext, view: ServiceView) -> None:
+    primary = view.primary
+    if (
+        view.primary_state == "COMPLETED"
+        and primary.obj.get("kind") == "ReplicaSet"
+        and view.primary_finished is not None
+        and not primary.annotations.get(task_keys.ROLLOUT_FINISHED_AT)
+    ):
+        stamp = k8s_time.format(view.primary_finished)
+        store.patch_annotations(ctx, primary.obj, {task_keys.ROLLOUT_FINISHED_AT: stamp})
+
+
+def _restarted_essential(task: TaskPod) -> bool:
+    for container in pod_state.containers(task.pod):
+        if container.essential and int((container.status or {}).get("restartCount") or 0) > 0:
+            return True
+    return False
+
+
+def failure_of(task: TaskPod) -> tuple[str, str] | None:
+    """Why the scheduler must replace ``task`` (stop code and reason), or ``None``."""
+    if (task.pod.get("metadata") or {}).get("deletionTimestamp"):
+        return None
+    state = task.state
+    if state.start_failures:
+        return FAILED_TO_START, str(state.start_failures[0].start_failure)
+    if state.exited_essential or _restarted_essential(task):
+        return EXITED, pod_state.ESSENTIAL_EXITED
+    return None
+
+
+def _replace_failed_tasks(ctx: RequestContext, view: ServiceView, breaker: bool) -> bool:
+    changed = False
+    for revision in view.revisions:
+        if revision.annotations.get(task_keys.ROLLOUT_STATE) == "FAILED":
+            continue  # a failed deployment launches no more tasks
+        if breaker and revision is view.primary and view.primary_state == "FAILED":
+            continue  # the breaker decides first
+        for task in revision.tasks:
+            failure = failure_of(task)
+            if failure is not None:
+                store.stop_task(ctx, task.pod, *failure)
+                changed = True
+    return changed
+
+
+def _circuit_breaker(ctx: RequestContext, stored: Stored, view: ServiceView) -> bool:
+    primary = view.primary
+    if primary.obj.get("kind") != "ReplicaSet":
+        return False
+    if primary.annotations.get(task_keys.ROLLOUT_STATE) == "FAILED":
+        return False
+    threshold = service_history.breaker_threshold(view.desired)
+    tripped = view.primary_state == "FAILED" or (
+        view.primary_state == "IN_PROGRESS" and primary.failed >= threshold
+    )
+    if not tripped:
+        return False
+    config = view.spec.get("deploymentConfiguration") or {}
+    rollback = bool((config.get("deploymentCircuitBreaker") or {}).get("rollback"))
+    target = last_completed(view) if rollback else None
+    fail_revision(ctx, primary, target)
+    if target is not None:
+        roll_back(ctx, stored, target)
+    return True
+
+
+def last_completed(view: ServiceView, before: Revision | None = None) -> Revision | None:
+    """The newest deployment older than ``before`` (the PRIMARY) that did not fail."""
+    limit = view.revisions.index(before or view.primary)
+    for revision in reversed(view.revisions[:limit]):
+        if revision.annotations.get(task_keys.ROLLOUT_STATE) != "FAILED" and revision.template:
+            return revision
+    return None
+
+
+def fail_revision(
+    ctx: RequestContext, revision: Revision, target: Revision | None, *, stop_request: bool = False
+) -> None:
+    """Mark ``revision`` FAILED (and rolled back to ``target``) on its ReplicaSet."""
+    values: dict[str, str | None] = {
+        task_keys.ROLLOUT_STATE: "FAILED",
+        task_keys.ROLLOUT_FINISHED_AT: k8s_time.format_micro(ctx.now()),
+    }
+    if target is not None:
+        values[store.ROLLED_BACK_TO] = target.deployment_id
+    if stop_request:
+        values[store.STOP_REQUESTED] = "ROLLBACK"
+    store.patch_annotations(ctx, revision.obj, values)
+
+
+def roll_back(ctx: RequestContext, stored: Stored, target: Revision) -> None:
+    """Point the Deployment's template (and the service's task definition) at ``target``."""
+    assert stored.workload is not None
+    meta = stored.workload["metadata"]
+    template = copy.deepcopy(dict(target.template))
+    template_labels = (template.get("metadata") or {}).get("labels") or {}
+    template_labels.pop(task_keys.POD_TEMPLATE_HASH, None)
+
+    def change(current: dict[str, Any]) -> dict[str, Any]:
+        current["spec"]["template"] = template
+        notes = current["metadata"].setdefault("annotations", {})
+        spec = task_keys.json_value(notes, task_keys.SERVICE_SPEC, {})
+        if target.task_definition:
+            spec["taskDefinition"] = target.task_definition
+            notes[task_keys.TASK_DEFINITION_ARN] = target.task_definition
+        settings = target.settings
+        for key in REVISION_KEYS:
+            if settings.get(key):
+                spec[key] = settings[key]
+            else:
+                spec.pop(key, None)
+        notes[task_keys.SERVICE_SPEC] = task_keys.dump(spec)
+        return current
+
+    store.modify(ctx, store.kind_of(stored.workload), meta["name"], meta["namespace"], change)
+
+
+def finish_draining(ctx: RequestContext, ref: ClusterRef, stored: Stored) -> bool:
+    """Make a DRAINING service INACTIVE once none of its tasks runs any more."""
+    view = service_view.service_view(ctx, ref, stored)
+    if any(t.state.last_status != "STOPPED" for r in view.revisions for t in r.tasks):
+        return False
+    store.write_tombstone(
+        ctx,
+        ref,
+        stored.name,
+        service=service_view.inactive_record(ctx, ref, stored),
+        tags=service_view.tags_of(stored),
+        deployments=service_view.service_deployments(ctx, ref, stored),
+        revisions=service_view.service_revisions(ctx, ref, stored),
+    )
+    store.delete_quietly(ctx, stored.k8s_service)
+    store.delete_quietly(ctx, stored.workload)
+    return True

@@ -1,0 +1,403 @@
+"""ECS services -> Deployments (REPLICA) / DaemonSets (DAEMON) + Services.
+
+CreateService, UpdateService, DeleteService, DescribeServices, ListServices,
+ListServicesByNamespace and the service tag accessors. Storage: :mod:`.service_store`;
+parameter rules: :mod:`.service_params`; the scheduler's lazy reactions (replacing failed
+tasks, the circuit breaker, DRAINING -> INACTIVE): :mod:`.service_scheduler`; deployments and
+revisions: :mod:`.service_deployments`. The Kubernetes objects come from the pure
+:mod:`kecs.mapping.service_workload`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kecs import arns
+from kecs.arns import Arn
+from kecs.backends import kinds
+from kecs.backends.base import Object
+from kecs.backends.errors import AlreadyExists
+from kecs.errors import (
+    ClientException,
+    InvalidParameterException,
+    ServiceNotActiveException,
+    ServiceNotFoundException,
+)
+from kecs.mapping import k8s_time, labels, service_workload, task_keys
+from kecs.operations import cluster_params, service_params, tagging
+from kecs.operations import service_scheduler as scheduler
+from kecs.operations import service_store as store
+from kecs.operations import service_view as view
+from kecs.operations.cluster_lookup import ClusterRef, resolve_cluster
+from kecs.operations.context import RequestContext
+from kecs.operations.registry import operation
+from kecs.operations.service_params import NOT_ACTIVE, NOT_FOUND, TaskDefinitionRef
+from kecs.operations.service_store import Stored
+from kecs.operations.task_definitions import parse_reference
+from kecs.operations.taskdefs.store import TaskDefinitionStore
+
+Params = dict[str, Any]
+MAX_DESCRIBE = 10
+
+
+def _lookup(ctx: RequestContext, ref: ClusterRef, identifier: str) -> Stored:
+    """The service ``identifier`` names (ACTIVE, DRAINING or INACTIVE), scheduler settled."""
+    name = service_params.service_identifier(ctx, ref, identifier)
+    stored = scheduler.settle(ctx, ref, [name]).get(name) if name else None
+    if stored is None:
+        raise ServiceNotFoundException(NOT_FOUND)
+    return stored
+
+
+def _active(ctx: RequestContext, ref: ClusterRef, identifier: str) -> Stored:
+    stored = _lookup(ctx, ref, identifier)
+    if stored.status != store.ACTIVE:
+        raise ServiceNotActiveException(NOT_ACTIVE)
+    return stored
+
+
+def _described(ctx: RequestContext, ref: ClusterRef, name: str) -> Params:
+    stored = scheduler.settle(ctx, ref, [name])[name]
+    return {"service": view.describe(ctx, ref, stored, include_tags=False)}
+
+
+def _objects(
+    ctx: RequestContext, ref: ClusterRef, spec: Params, td: TaskDefinitionRef, template: Any
+) -> tuple[Object, Object | None]:
+    where: dict[str, Any] = {
+        "namespace": ref.namespace,
+        "cluster_name": ref.name,
+        "account": ctx.account_id,
+        "region": ctx.region,
+        "task_definition": td.task_definition,
+    }
+    workload = service_workload.workload(
+        template, spec, task_definition_tags=td.tags, status=store.ACTIVE, **where
+    )
+    k8s_service = service_workload.service(spec, **where)
+    return store.with_status(workload, store.ACTIVE), k8s_service
+
+
+# -- CreateService ------------------------------------------------------------------------------
+
+
+@operation("CreateService")
+def create_service(ctx: RequestContext, params: Params) -> Params:
+    ref = resolve_cluster(ctx, params.get("cluster"))
+    spec, td = service_params.create_spec(ctx, ref, params)
+    name = spec["serviceName"]
+    existing = scheduler.settle(ctx, ref, [name]).get(name)
+    if existing is not None and existing.workload is not None:
+        return _repeated_create(ctx, ref, existing, spec)
+    workload, k8s_service = _objects(ctx, ref, spec, td, td.template)
+    objects = [workload] if k8s_service is None else [workload, k8s_service]
+    try:
+        store.create_all(ctx, objects)
+    except AlreadyExists:
+        existing = scheduler.settle(ctx, ref, [name]).get(name)
+        if existing is not None and existing.workload is not None:
+            return _repeated_create(ctx, ref, existing, spec)
+        # A Kubernetes Service left behind without its workload: replace it.
+        if k8s_service is not None:
+            store.delete_quietly(ctx, k8s_service)
+        store.create_all(ctx, objects)
+    store.delete_tombstone(ctx, ref, name)
+    return _described(ctx, ref, name)
+
+
+def _repeated_create(
+    ctx: RequestContext, ref: ClusterRef, existing: Stored, spec: Params
+) -> Params:
+    if existing.status == store.DRAINING:
+        raise InvalidParameterException(service_params.STILL_DRAINING)
+    if not service_params.same_request(existing.spec, spec):
+        raise InvalidParameterException(service_params.NOT_IDEMPOTENT)
+    return {"service": view.describe(ctx, ref, existing, include_tags=False)}
+
+
+# -- UpdateService ------------------------------------------------------------------------------
+
+
+def _current_task_definition(ctx: RequestContext, arn: str) -> TaskDefinitionRef | None:
+    reference = parse_reference(ctx, arn)
+    if reference is None or reference.revision is None:
+        return None
+    found = TaskDefinitionStore(ctx).get(reference.family, reference.revision)
+    if found is None:
+        return None
+    td = found.task_definition
+    return TaskDefinitionRef(arn, td, found.obj.get("template") or {}, found.tags)
+
+
+def _needs_rollout(old: Mapping[str, Any], new: Mapping[str, Any], force: bool) -> bool:
+    keys = ("taskDefinition", *service_workload.REVISION_KEYS)
+    return force or any(old.get(k) != new.get(k) for k in keys)
+
+
+@operation("UpdateService")
+def update_service(ctx: RequestContext, params: Params) -> Params:
+    ref = resolve_cluster(ctx, params.get("cluster"))
+    stored = _active(ctx, ref, params["service"])
+    assert stored.workload is not None
+    old = stored.spec
+    spec, td = service_params.update_spec(ctx, ref, old, params)
+    force = bool(params.get("forceNewDeployment"))
+    rollout = _needs_rollout(old, spec, force)
+    if rollout and td is None:
+        td = _current_task_definition(ctx, spec["taskDefinition"])
+        if td is None:
+            raise ClientException("TaskDefinition not found.")
+    if td is not None:
+        service_params.check_launch(ctx, ref, spec, td.task_definition)
+    stub = td or TaskDefinitionRef(
+        spec["taskDefinition"], {"taskDefinitionArn": spec["taskDefinition"]}, {}, []
+    )
+    wanted, k8s_service = _objects(ctx, ref, spec, stub, stub.template)
+    restarted = k8s_time.format_micro(ctx.now()) if force else None
+
+    def change(current: Object) -> Object:
+        new_spec = wanted["spec"]
+        template = new_spec["template"]
+        if not rollout:
+            new_spec["template"] = current["spec"]["template"]
+        elif restarted is not None:
+            template["metadata"].setdefault("annotations", {})[store.RESTARTED_AT] = restarted
+        meta = current["metadata"]
+        kept = {k: v for k, v in (meta.get("annotations") or {}).items() if not _own(k)}
+        meta["annotations"] = {**kept, **wanted["metadata"]["annotations"]}
+        meta["labels"] = wanted["metadata"]["labels"]
+        current["spec"] = new_spec
+        return current
+
+    workload = stored.workload
+    store.modify(ctx, store.kind_of(workload), workload["metadata"]["name"], ref.namespace, change)
+    if td is not None and rollout:
+        _sync_k8s_service(ctx, stored.k8s_service, k8s_service)
+    return _described(ctx, ref, stored.name)
+
+
+def _own(key: str) -> bool:
+    return key.startswith(f"{labels.DOMAIN}/")
+
+
+def _sync_k8s_service(ctx: RequestContext, current: Object | None, wanted: Object | None) -> None:
+    if wanted is None:
+        store.delete_quietly(ctx, current)
+        return
+    if current is None:
+        try:
+            ctx.backend.create(wanted)
+            return
+        except AlreadyExists:
+            pass
+    meta = wanted["metadata"]
+
+    def change(obj: Object) -> Object:
+        obj["metadata"]["labels"] = meta["labels"]
+        obj["metadata"]["annotations"] = {
+            **(obj["metadata"].get("annotations") or {}),
+            **meta["annotations"],
+        }
+        obj["spec"]["ports"] = wanted["spec"]["ports"]
+        obj["spec"]["selector"] = wanted["spec"]["selector"]
+        return obj
+
+    store.modify(ctx, kinds.SERVICE, meta["name"], meta["namespace"], change)
+
+
+# -- DeleteService ------------------------------------------------------------------------------
+
+
+@operation("DeleteService")
+def delete_service(ctx: RequestContext, params: Params) -> Params:
+    ref = resolve_cluster(ctx, params.get("cluster"))
+    stored = _lookup(ctx, ref, params["service"])
+    if stored.workload is None:
+        raise ServiceNotActiveException(NOT_ACTIVE)
+    if stored.status == store.DRAINING:
+        return {"service": view.describe(ctx, ref, stored, include_tags=False)}
+    daemon = stored.daemon
+    desired = int((stored.workload.get("spec") or {}).get("replicas") or 0)
+    if desired > 0 and not daemon and not params.get("force"):
+        raise InvalidParameterException("The service cannot be stopped while it is scaled above 0.")
+
+    def drain(current: Object) -> Object:
+        if current["kind"] == "Deployment":
+            current["spec"]["replicas"] = 0
+        return store.with_status(current, store.DRAINING)
+
+    meta = stored.workload["metadata"]
+    store.modify(ctx, store.kind_of(stored.workload), meta["name"], ref.namespace, drain)
+    draining = store.load_one(ctx, ref, stored.name)
+    assert draining is not None
+    response = {"service": view.describe(ctx, ref, draining, include_tags=False)}
+    if daemon:
+        # A DaemonSet cannot be scaled to 0: it goes at once (its pods stop as it does).
+        _finish_daemon(ctx, ref, draining)
+    else:
+        scheduler.settle(ctx, ref, [stored.name])
+    return response
+
+
+def _finish_daemon(ctx: RequestContext, ref: ClusterRef, stored: Stored) -> None:
+    store.write_tombstone(
+        ctx,
+        ref,
+        stored.name,
+        service=view.inactive_record(ctx, ref, stored),
+        tags=view.tags_of(stored),
+        deployments=view.service_deployments(ctx, ref, stored),
+        revisions=view.service_revisions(ctx, ref, stored),
+    )
+    store.delete_quietly(ctx, stored.k8s_service)
+    store.delete_quietly(ctx, stored.workload)
+
+
+# -- DescribeServices / ListServices / ListServicesByNamespace ---------------------------------
+
+
+@operation("DescribeServices")
+def describe_services(ctx: RequestContext, params: Params) -> Params:
+    ref = resolve_cluster(ctx, params.get("cluster"))
+    identifiers: list[str] = params.get("services") or []
+    if not identifiers:
+        raise InvalidParameterException("Services cannot be empty.")
+    if len(identifiers) > MAX_DESCRIBE:
+        raise InvalidParameterException(
+            f"The services list can contain at most {MAX_DESCRIBE} entries."
+        )
+    include_tags = "TAGS" in (params.get("include") or [])
+    wanted = {i: service_params.service_identifier(ctx, ref, i) for i in identifiers}
+    found = scheduler.settle(ctx, ref, {n for n in wanted.values() if n})
+    services, failures = [], []
+    for identifier, name in wanted.items():
+        stored = found.get(name) if name else None
+        if stored is None:
+            failures.append({"arn": _failure_arn(ctx, ref, identifier), "reason": "MISSING"})
+        else:
+            services.append(view.describe(ctx, ref, stored, include_tags=include_tags))
+    return {"services": services, "failures": failures}
+
+
+def _failure_arn(ctx: RequestContext, ref: ClusterRef, identifier: str) -> str:
+    if arns.is_arn(identifier):
+        return identifier
+    return arns.service(ctx.region, ctx.account_id, ref.name, identifier)
+
+
+def page(items: list[str], params: Params, default: int) -> Params:
+    """One page of sorted ``items`` (ARNs), with a ``nextToken`` when more follow."""
+    size = service_params.page_size(params.get("maxResults"), default)
+    after = service_params.decode_token(params.get("nextToken"))
+    if after is not None:
+        items = [item for item in items if item > after]
+    result: Params = {"serviceArns": items[:size]}
+    if len(items) > size:
+        result["nextToken"] = service_params.encode_token(items[size - 1])
+    return result
+
+
+def _launch_type(spec: Mapping[str, Any]) -> str | None:
+    if spec.get("launchType"):
+        return str(spec["launchType"])
+    return None if spec.get("capacityProviderStrategy") else "EC2"
+
+
+@operation("ListServices")
+def list_services(ctx: RequestContext, params: Params) -> Params:
+    ref = resolve_cluster(ctx, params.get("cluster"))
+    service_params.page_size(params.get("maxResults"), 10)
+    found = store.load(ctx, ref, None, detail=False)
+    draining = [n for n, s in found.items() if s.status == store.DRAINING]
+    if draining:
+        found.update(scheduler.settle(ctx, ref, draining))
+    launch_type = params.get("launchType")
+    strategy = params.get("schedulingStrategy")
+    if params.get("resourceManagementType") == "ECS":
+        return {"serviceArns": []}  # kecs services are all customer managed
+    selected = []
+    for name, stored in found.items():
+        if stored.workload is None:
+            continue
+        spec = stored.spec
+        if launch_type and _launch_type(spec) != launch_type:
+            continue
+        if (
+            strategy
+            and (service_params.DAEMON if stored.daemon else service_params.REPLICA) != strategy
+        ):
+            continue
+        selected.append(arns.service(ctx.region, ctx.account_id, ref.name, name))
+    return page(sorted(selected), params, default=10)
+
+
+@operation("ListServicesByNamespace")
+def list_services_by_namespace(ctx: RequestContext, params: Params) -> Params:
+    service_params.page_size(params.get("maxResults"), 10)
+    wanted = cluster_params.service_connect_namespace_arn(
+        ctx.region, ctx.account_id, params["namespace"]
+    )
+    selected: list[str] = []
+
+    def collect(obj: Object) -> bool:
+        notes = task_keys.annotations_of(obj)
+        spec = task_keys.json_value(notes, task_keys.SERVICE_SPEC, {})
+        connect = spec.get("serviceConnectConfiguration") if isinstance(spec, dict) else None
+        namespace = (connect or {}).get("namespace")
+        cluster_name = notes.get(task_keys.CLUSTER_NAME)
+        name = notes.get(task_keys.SERVICE_NAME)
+        if namespace and cluster_name and name:
+            arn = cluster_params.service_connect_namespace_arn(
+                ctx.region, ctx.account_id, namespace
+            )
+            if arn == wanted:
+                selected.append(arns.service(ctx.region, ctx.account_id, cluster_name, name))
+        return False
+
+    selector = labels.ownership(ctx.account_id, ctx.region, store.SERVICE)
+    for kind in store.WORKLOAD_KINDS:
+        ctx.backend.list_all(kind, None, selector=selector, where=collect)
+    return page(sorted(set(selected)), params, default=10)
+
+
+# -- tags ---------------------------------------------------------------------------------------
+
+
+def _tag_target(ctx: RequestContext, arn: Arn) -> tuple[ClusterRef, Stored]:
+    parts = arn.parts
+    if arn.region != ctx.region or arn.account != ctx.account_id or len(parts) > 2:
+        raise ServiceNotFoundException(NOT_FOUND)
+    cluster = parts[0] if len(parts) == 2 else None
+    ref = resolve_cluster(ctx, cluster)
+    return ref, _lookup(ctx, ref, parts[-1])
+
+
+def read_service_tags(ctx: RequestContext, arn: Arn) -> tagging.Tags:
+    _, stored = _tag_target(ctx, arn)
+    return view.tags_of(stored)
+
+
+def write_service_tags(ctx: RequestContext, arn: Arn, edit: tagging.TagEdit) -> None:
+    ref, stored = _tag_target(ctx, arn)
+    target = stored.workload if stored.workload is not None else stored.tombstone
+    assert target is not None
+
+    def change(current: Object) -> Object:
+        notes = current["metadata"].setdefault("annotations", {})
+        tags = task_keys.json_value(notes, task_keys.TAGS, [])
+        tags = edit(tags if isinstance(tags, list) else [])
+        notes[task_keys.TAGS] = task_keys.dump(tags)
+        if task_keys.SERVICE_SPEC in notes:
+            # The spec's tags are what an UpdateService re-renders the workload from.
+            spec = task_keys.json_value(notes, task_keys.SERVICE_SPEC, {})
+            spec["tags"] = tags
+            notes[task_keys.SERVICE_SPEC] = task_keys.dump(spec)
+        return current
+
+    meta = target["metadata"]
+    if store.modify(ctx, store.kind_of(target), meta["name"], ref.namespace, change) is None:
+        raise ServiceNotFoundException(NOT_FOUND)
+
+
+tagging.taggable("service", read_service_tags, write_service_tags)
