@@ -12,6 +12,8 @@ from kecs.client import client, default_backend, reset_default_backend
 from kecs.errors import ECSError, KecsError, UnsupportedServiceError
 
 if TYPE_CHECKING:
+    from kecs.apiserver import serve_kubernetes_api as serve_kubernetes_api
+    from kecs.backends.kubernetes import KubernetesBackend as KubernetesBackend
     from kecs.mock import mock as mock
     from kecs.render import render as render
 
@@ -19,10 +21,17 @@ __version__ = "0.1.0"
 
 #: Exported on first use, so ``import kecs`` does not pay for them.
 _LAZY = ("mock", "render")
+#: Name -> module, for lazy exports that live deeper (the real-cluster backend imports
+#: ``kubernetes``, which ``import kecs`` must never do).
+_LAZY_FROM = {
+    "KubernetesBackend": "kecs.backends.kubernetes",
+    "serve_kubernetes_api": "kecs.apiserver",
+}
 
 __all__ = [
     "ECSError",
     "KecsError",
+    "KubernetesBackend",
     "MemoryBackend",
     "UnsupportedServiceError",
     "__version__",
@@ -31,10 +40,17 @@ __all__ = [
     "mock",
     "render",
     "reset_default_backend",
+    "serve_kubernetes_api",
 ]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY_FROM:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY_FROM[name]), name)
+        globals()[name] = value
+        return value
     if name in _LAZY:
         import importlib
 
