@@ -37,6 +37,7 @@ _STARTED, _STOPPED, _UNPLACED, _FAILED, _COMPLETED, _STEADY = range(6)
 class _Event:
     at: datetime
     order: int
+    revision: int  # ties between revisions: the newer revision's event happened later
     message: str
 
 
@@ -81,10 +82,10 @@ def events(
     """
     prefix = f"(service {service_name})"
     found: list[_Event] = []
-    for revision in revisions:
+    for index, revision in enumerate(revisions):
         for moment, batch in _batches((t.created, t) for t in revision.tasks).items():
             message = f"{prefix} has started {len(batch)} tasks: {_task_list(batch)}."
-            found.append(_Event(moment, _STARTED, message))
+            found.append(_Event(moment, _STARTED, index, message))
     all_tasks = [t for r in revisions for t in r.tasks]
     stopped = [
         (pod_state.stop_requested_at(t.pod) or t.created, t)
@@ -93,17 +94,18 @@ def events(
     ]
     for moment, batch in _batches(stopped).items():
         message = f"{prefix} has stopped {len(batch)} running tasks: {_task_list(batch)}."
-        found.append(_Event(moment, _STOPPED, message))
+        found.append(_Event(moment, _STOPPED, 0, message))
     for moment in _batches((_unschedulable_since(t), t) for t in all_tasks):
         message = (
             f"{prefix} was unable to place a task because no container instance met all of "
             "its requirements."
         )
-        found.append(_Event(moment, _UNPLACED, message))
+        found.append(_Event(moment, _UNPLACED, 0, message))
     primary = revisions[-1]
+    index_of = {r.deployment_id: i for i, r in enumerate(revisions)}
     for deployment_id, moment in finished.items():
         message = f"{prefix} (deployment {deployment_id}) deployment completed."
-        found.append(_Event(moment, _COMPLETED, message))
+        found.append(_Event(moment, _COMPLETED, index_of.get(deployment_id, 0), message))
     latest = max((e.at for e in found), default=primary.created)
     when = primary_finished or latest
     if when is not None and primary_state == "FAILED":
@@ -111,13 +113,14 @@ def events(
             f"{prefix} (deployment {primary.deployment_id}) deployment failed: "
             "tasks failed to start."
         )
-        found.append(_Event(when, _FAILED, message))
+        found.append(_Event(when, _FAILED, len(revisions), message))
     if when is not None and primary_state == "COMPLETED":
         message = f"{prefix} (deployment {primary.deployment_id}) deployment completed."
-        found.append(_Event(when, _COMPLETED, message))
+        found.append(_Event(when, _COMPLETED, len(revisions), message))
         if steady:
             settled = max([when, *(e.at for e in found)])
-            found.append(_Event(settled, _STEADY, f"{prefix} has reached a steady state."))
+            steady_message = f"{prefix} has reached a steady state."
+            found.append(_Event(settled, _STEADY, len(revisions), steady_message))
     unique = sorted(set(found), reverse=True)[:MAX_EVENTS]
     return [
         {

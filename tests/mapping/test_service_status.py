@@ -218,6 +218,37 @@ def test_rollout_in_progress_then_completed_with_scale_in_events() -> None:
     ]
 
 
+def test_events_of_one_instant_keep_their_causal_order() -> None:
+    """The embedded cluster does a whole rollout within one (simulated) second."""
+    workload, old, new = rollout()
+    workload["spec"]["replicas"] = 1
+    old_drained = copy.deepcopy(old)
+    old_drained["spec"]["replicas"] = old_drained["status"]["replicas"] = 0
+    stopped = [
+        with_status(
+            rs_pod(old, "a0000000-0000-4000-8000-000000000000", created=5),
+            {"web": terminated(143, 5, 5)}, deleted=5, grace=0, phase="Failed",
+        )
+    ]  # fmt: skip
+    started = [up(rs_pod(new, "b0000000-0000-4000-8000-000000000000", created=5), 5)]
+    done = deployment_status(
+        workload, "NewReplicaSetAvailable", replicas=1, updated=1, available=1,
+        rs_name=new["metadata"]["name"], when=5,
+    )  # fmt: skip
+    events = describe(done, [old_drained, new], stopped + started)["events"]
+    assert len({e["createdAt"] for e in events}) == 1
+    assert [e["message"].split(" ")[2] for e in events] == [
+        "has",  # reached a steady state
+        "(deployment",  # completed
+        "has",  # stopped the old task
+        "has",  # started the new task
+        "has",  # started the old task
+    ]
+    assert "steady state" in events[0]["message"]
+    assert "stopped" in events[2]["message"]
+    assert "b0000000" in events[3]["message"] and "a0000000" in events[4]["message"]
+
+
 def test_circuit_breaker_failure() -> None:
     breaker = {"deploymentCircuitBreaker": {"enable": True, "rollback": False}}
     spec = service_spec(TD, desiredCount=2, deploymentConfiguration=breaker)
