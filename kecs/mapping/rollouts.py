@@ -93,6 +93,15 @@ class Revision:
         return value or None
 
     @property
+    def has_settings(self) -> bool:
+        """Whether the revision recorded its service settings (services built by kecs do)."""
+        return task_keys.SERVICE_REVISION in task_keys.annotations_of(self.template)
+
+    def settings_or(self, spec: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The revision's settings, else those of the service ``spec``."""
+        return self.settings if self.has_settings else spec
+
+    @property
     def settings(self) -> Mapping[str, Any]:
         """The per-revision service settings (launch type, network, ...)."""
         value = task_keys.json_value(

@@ -166,7 +166,7 @@ def _images(revision: Revision) -> list[dict[str, Any]]:
 
 def service_revision(v: ServiceView, revision: Revision) -> dict[str, Any]:
     """The ``ServiceRevision`` (the configuration ``revision`` runs)."""
-    settings = revision.settings or v.spec
+    settings = revision.settings_or(v.spec)
     out: dict[str, Any] = {
         "serviceRevisionArn": revision_arn(v, revision),
         "serviceArn": v.arn,

@@ -198,19 +198,11 @@ def _deployment(v: ServiceView, revision: Revision) -> dict[str, Any]:
     if created is not None:
         out["createdAt"] = created
         out["updatedAt"] = revision_updated_at(revision, finished) or created
-    settings = revision.settings or {k: v.spec[k] for k in v.spec if k in _SETTING_KEYS}
+    settings = revision.settings_or(v.spec)
     out.update(launch_settings(settings))
     if settings.get("networkConfiguration"):
         out["networkConfiguration"] = settings["networkConfiguration"]
     return out
-
-
-_SETTING_KEYS = (
-    "launchType",
-    "capacityProviderStrategy",
-    "platformVersion",
-    "networkConfiguration",
-)
 
 
 def deployments(v: ServiceView) -> list[dict[str, Any]]:

@@ -249,6 +249,20 @@ def test_events_of_one_instant_keep_their_causal_order() -> None:
     assert "b0000000" in events[3]["message"] and "a0000000" in events[4]["message"]
 
 
+def test_each_deployment_shows_its_own_launch_settings() -> None:
+    old_spec = {k: v for k, v in service_spec(TD).items() if k != "launchType"}
+    old_template = new_workload(TD, old_spec)["spec"]["template"]
+    network = {"awsvpcConfiguration": {"subnets": ["subnet-1"]}}
+    workload = new_workload(TD2, service_spec(TD2, networkConfiguration=network))
+    old = replica_set(workload, 1, 1, template=old_template)
+    new = replica_set(workload, 2, 1, created=100)
+    pods = [up(rs_pod(old, "a0000000-0000-4000-8000-000000000000"))]
+    primary, active = describe(workload, [old, new], pods)["deployments"]
+    assert (primary["launchType"], primary["networkConfiguration"]) == ("FARGATE", network)
+    assert active["launchType"] == "EC2" and "networkConfiguration" not in active
+    assert "platformVersion" not in active
+
+
 def test_circuit_breaker_failure() -> None:
     breaker = {"deploymentCircuitBreaker": {"enable": True, "rollback": False}}
     spec = service_spec(TD, desiredCount=2, deploymentConfiguration=breaker)
