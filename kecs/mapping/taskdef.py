@@ -12,6 +12,7 @@ sizing (resources), ordering (dependsOn), pod_options (pod-wide fields), metadat
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -156,9 +157,10 @@ def _probes(
     if role == "init":
         notes.add(path, "an init container cannot have probes; health check not applied")
         return {}
-    out: dict[str, Any] = {"readinessProbe": found.check}
+    # Each probe gets its own dicts: consumers (service workloads, overrides) edit them in place.
+    out: dict[str, Any] = {"readinessProbe": copy.deepcopy(found.check)}
     if flag(definition, "essential") is not False:
-        out["livenessProbe"] = found.check
+        out["livenessProbe"] = copy.deepcopy(found.check)
     if role == "sidecar" and index not in order.healthy_gates:
         # Dependents wait for START only: a startup probe would hold them back.
         if found.start_period:
@@ -169,7 +171,7 @@ def _probes(
     if found.startup is not None:
         out["startupProbe"] = found.startup
     elif index in order.healthy_gates:
-        out["startupProbe"] = found.check
+        out["startupProbe"] = copy.deepcopy(found.check)
     return out
 
 

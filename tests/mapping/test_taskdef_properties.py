@@ -112,3 +112,37 @@ def test_long_dependency_and_volumes_from_chains_do_not_recurse(depth: int) -> N
 def test_total_when_references_collide(td: dict[str, Any]) -> None:
     assert not _VALIDATE(td).has_errors(), _VALIDATE(td).generate_report()
     assert_valid_output(td)
+
+
+def test_probes_never_share_dicts() -> None:
+    """Readiness, liveness and startup probes are separate objects (callers edit them)."""
+    from kecs.mapping.taskdef import to_pod_template
+
+    td = {
+        "family": "f",
+        "containerDefinitions": [
+            {
+                "name": "web",
+                "image": "nginx",
+                "memory": 64,
+                "healthCheck": {"command": ["CMD-SHELL", "true"]},
+            },
+            {
+                "name": "app",
+                "image": "nginx",
+                "memory": 64,
+                "dependsOn": [{"containerName": "web", "condition": "HEALTHY"}],
+            },
+        ],
+    }
+    template = to_pod_template(td).template
+    containers = template["spec"]["containers"] + template["spec"].get("initContainers", [])
+    probes = [
+        c[k]
+        for c in containers
+        for k in ("readinessProbe", "livenessProbe", "startupProbe")
+        if k in c
+    ]
+    assert len(probes) >= 2
+    assert len({id(p) for p in probes}) == len(probes)
+    assert len({id(p["exec"]) for p in probes}) == len(probes)
