@@ -81,6 +81,9 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
     session.install("-c", CONSTRAINTS, "-e", ".[typecheck]")
     session.run("mypy", "kecs")
+    # Again with the optional stubs: kecs.client("ecs") is then a mypy_boto3_ecs.ECSClient.
+    session.install("-c", CONSTRAINTS, "-e", ".[typecheck,typing]")
+    session.run("mypy", "kecs", "tests/typing/check_ecs_client.py")
 
 
 @nox.session

@@ -13,7 +13,7 @@ import os
 import re
 import threading
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore import parsers
 from botocore.awsrequest import AWSResponse
@@ -26,6 +26,10 @@ from kecs.api import service_model
 from kecs.api.wire import WireHandler, encode
 from kecs.backends.base import Backend
 from kecs.errors import UnsupportedServiceError
+
+if TYPE_CHECKING:
+    # Optional stubs (the ``typing`` extra); without them mypy takes ECSClient as Any.
+    from mypy_boto3_ecs import ECSClient
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "000000000000"
@@ -160,7 +164,7 @@ def client(
     config: Config | None = None,
     stopped_task_retention: float | None = None,
     **kwargs: Any,
-) -> Any:
+) -> ECSClient:
     """A botocore ECS client answered by kecs.
 
     ``backend`` defaults to one process-wide embedded backend (two default clients see the
@@ -180,7 +184,9 @@ def client(
     # Calls never leave the process, so credentials are only there to satisfy botocore.
     kwargs.setdefault("aws_access_key_id", "kecs")
     kwargs.setdefault("aws_secret_access_key", "kecs")
-    ecs = service_model.session().create_client("ecs", region_name=region, config=config, **kwargs)
+    ecs: ECSClient = service_model.session().create_client(
+        "ecs", region_name=region, config=config, **kwargs
+    )
     options = (
         {} if stopped_task_retention is None else {"stopped_task_retention": stopped_task_retention}
     )
