@@ -88,10 +88,14 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def examples(session: nox.Session) -> None:
-    """Run every example script; each must exit 0."""
-    session.install("-c", CONSTRAINTS, "-e", ".[yaml]")
+    """Run every example: scripts with python (each must exit 0), test_*.py with pytest."""
+    session.install("-c", CONSTRAINTS, "-e", ".[yaml]", "pytest", "boto3")
     for script in sorted((ROOT / "examples").glob("*.py")):
-        session.run("python", str(script.relative_to(ROOT)))
+        path = str(script.relative_to(ROOT))
+        if script.name.startswith("test_"):
+            session.run("pytest", "-q", "-p", "no:cacheprovider", path)
+        else:
+            session.run("python", path)
 
 
 @nox.session
