@@ -19,3 +19,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+# Backend targets (memory, k8s-http, k8s-real) for tests that take the ``backend`` fixture and
+# opt in with ``@pytest.mark.backends(...)``; see tests/targets.py.
+from tests.targets import backend, backend_target, pytest_configure, pytest_generate_tests  # noqa: E402,F401

@@ -153,7 +153,11 @@ class KubernetesApiServer:
         with open(self.kubeconfig_path, "w") as fh:
             json.dump(kubeconfig(self.url), fh, indent=2)
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name=f"kecs-apiserver-{bound_port}", daemon=True
+            target=self._httpd.serve_forever,
+            # shutdown() waits up to one poll interval; keep stopping a server cheap.
+            kwargs={"poll_interval": 0.02},
+            name=f"kecs-apiserver-{bound_port}",
+            daemon=True,
         )
         self._thread.start()
 

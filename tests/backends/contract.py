@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -21,9 +22,29 @@ from kecs.backends.memory import MemoryBackend
 
 T = TypeVar("T")
 
+
+def _served() -> Backend:
+    """KubernetesBackend over HTTP on a fresh embedded backend (tests/targets.py)."""
+    from tests.targets import served
+
+    backend = served()
+    # The suite has no teardown for factories: stop the server when the backend goes away.
+    weakref.finalize(backend, backend.server.close)
+    return backend  # type: ignore[no-any-return]
+
+
+def _real() -> Backend:
+    """KubernetesBackend on the cluster named by KECS_TEST_KUBECONFIG, else the test skips."""
+    from tests.targets import real
+
+    return real()  # type: ignore[no-any-return]
+
+
 #: Backend name -> factory of a fresh (or freshly isolated) backend.
 BACKENDS: dict[str, Callable[[], Backend]] = {
     "memory": MemoryBackend,
+    "k8s-http": _served,
+    "k8s-real": _real,
 }
 
 #: Label carried by every object a contract test creates, with a value unique to the test.
