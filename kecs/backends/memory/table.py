@@ -1,0 +1,119 @@
+"""Where the embedded API server keeps objects: per kind and namespace, names kept sorted.
+
+Listing walks names in order (what ``limit``/``continue`` paging needs) without sorting on
+every request; a ``continue`` token resumes by bisection, so paging through N objects costs
+O(N) in total rather than O(N) per page.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from typing import Any
+
+from kecs.backends.kinds import ResourceKind
+
+Object = dict[str, Any]
+#: (kind, namespace or "" for cluster-scoped kinds, name)
+Key = tuple[ResourceKind, str, str]
+
+
+class Bucket:
+    """The objects of one kind in one namespace."""
+
+    __slots__ = ("names", "objects")
+
+    def __init__(self) -> None:
+        self.objects: dict[str, Object] = {}
+        self.names: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.objects)
+
+    def get(self, name: str) -> Object | None:
+        return self.objects.get(name)
+
+    def put(self, name: str, obj: Object) -> None:
+        if name not in self.objects:
+            names = self.names
+            if not names or names[-1] < name:
+                names.append(name)
+            else:
+                bisect.insort(names, name)
+        self.objects[name] = obj
+
+    def pop(self, name: str) -> Object | None:
+        obj = self.objects.pop(name, None)
+        if obj is not None:
+            index = bisect.bisect_left(self.names, name)
+            del self.names[index]
+        return obj
+
+    def iter_after(self, after: str | None = None) -> Iterator[tuple[str, Object]]:
+        start = 0 if after is None else bisect.bisect_right(self.names, after)
+        names, objects = self.names, self.objects
+        for index in range(start, len(names)):
+            name = names[index]
+            yield name, objects[name]
+
+
+class Table:
+    """Every stored object: kind -> namespace -> :class:`Bucket`."""
+
+    def __init__(self) -> None:
+        self._kinds: dict[ResourceKind, dict[str, Bucket]] = {}
+
+    def bucket(self, kind: ResourceKind, namespace: str) -> Bucket:
+        by_ns = self._kinds.setdefault(kind, {})
+        bucket = by_ns.get(namespace)
+        if bucket is None:
+            bucket = by_ns[namespace] = Bucket()
+        return bucket
+
+    def get(self, kind: ResourceKind, namespace: str, name: str) -> Object | None:
+        bucket = self._kinds.get(kind, {}).get(namespace)
+        return None if bucket is None else bucket.objects.get(name)
+
+    def iterate(
+        self, kind: ResourceKind, namespace: str | None, after: tuple[str, str] | None = None
+    ) -> Iterator[tuple[tuple[str, str], Object]]:
+        """Objects in (namespace, name) order, strictly after ``after`` when given."""
+        by_ns = self._kinds.get(kind, {})
+        if namespace is not None and kind.namespaced:
+            bucket = by_ns.get(namespace)
+            if bucket is None:
+                return
+            if after is not None and after[0] > namespace:
+                return
+            start = after[1] if after is not None and after[0] == namespace else None
+            for name, obj in bucket.iter_after(start):
+                yield (namespace, name), obj
+            return
+        for ns in sorted(by_ns):
+            if after is not None and ns < after[0]:
+                continue
+            start = after[1] if after is not None and ns == after[0] else None
+            for name, obj in by_ns[ns].iter_after(start):
+                yield (ns, name), obj
+
+    def in_namespace(self, namespace: str) -> Iterator[tuple[ResourceKind, Object]]:
+        """Every namespaced object in ``namespace`` (a snapshot, safe to delete while iterating)."""
+        found: list[tuple[ResourceKind, Object]] = []
+        for kind, by_ns in self._kinds.items():
+            bucket = by_ns.get(namespace)
+            if kind.namespaced and bucket is not None:
+                found.extend((kind, obj) for obj in bucket.objects.values())
+        return iter(found)
+
+    def namespace_is_empty(self, namespace: str) -> bool:
+        return not any(
+            len(by_ns.get(namespace) or ())
+            for kind, by_ns in self._kinds.items()
+            if kind.namespaced
+        )
+
+    def count(self, kind: ResourceKind, namespace: str | None = None) -> int:
+        by_ns = self._kinds.get(kind, {})
+        if namespace is not None:
+            return len(by_ns.get(namespace) or ())
+        return sum(len(b) for b in by_ns.values())
