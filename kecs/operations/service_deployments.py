@@ -204,7 +204,7 @@ def stop_service_deployment(ctx: RequestContext, params: Params) -> Params:
             "want instead."
         )
     v = view.service_view(ctx, ref, stored)
-    if revision is not v.primary or v.primary_state != "IN_PROGRESS":
+    if revision.key != v.primary.key or v.primary_state != "IN_PROGRESS":
         raise ConflictException(
             "The service deployment is not in progress, so it cannot be stopped."
         )
@@ -214,7 +214,7 @@ def stop_service_deployment(ctx: RequestContext, params: Params) -> Params:
             "The service deployment cannot be rolled back: the service has no earlier "
             "service revision."
         )
-    scheduler.fail_revision(ctx, revision, target, stop_request=True)
+    scheduler.fail_revision(ctx, v.primary, target, stop_request=True)
     scheduler.roll_back(ctx, stored, target)
     return {"serviceDeploymentArn": arn}
 

@@ -139,6 +139,12 @@ def _circuit_breaker(ctx: RequestContext, stored: Stored, view: ServiceView) -> 
     )
     if not tripped:
         return False
+    # The failing tasks keep the reason they failed, whatever stops them next (the rollback
+    # scaling them in); deleting them now would only start replacements.
+    for task in primary.tasks:
+        failure = failure_of(task)
+        if failure is not None:
+            store.record_stop(ctx, task.pod, *failure)
     config = view.spec.get("deploymentConfiguration") or {}
     rollback = bool((config.get("deploymentCircuitBreaker") or {}).get("rollback"))
     target = last_completed(view) if rollback else None

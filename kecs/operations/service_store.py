@@ -281,23 +281,32 @@ def patch_annotations(
         )
 
 
-def stop_task(ctx: RequestContext, pod: Mapping[str, Any], code: str, reason: str) -> None:
-    """Stop a service task the ECS way: record why, then delete its pod.
-
-    The pod's finalizer keeps it as the task's STOPPED record; its ReplicaSet starts a
-    replacement.
-    """
+def record_stop(ctx: RequestContext, pod: Mapping[str, Any], code: str, reason: str) -> bool:
+    """Write why the task stops (ECS's stop code and reason) on its pod; ``False`` if gone."""
     meta = pod["metadata"]
     record = {
         task_keys.STOP_CODE: code,
         task_keys.STOPPED_REASON: reason,
         task_keys.STOPPING_AT: k8s_time.format_micro(ctx.now()),
     }
-    with contextlib.suppress(NotFound):
-        ctx.backend.patch(
-            kinds.POD, meta["name"], {"metadata": {"annotations": record}}, meta["namespace"]
-        )
-        ctx.backend.delete(kinds.POD, meta["name"], meta["namespace"])
+    patch = {"metadata": {"annotations": record}}
+    try:
+        ctx.backend.patch(kinds.POD, meta["name"], patch, meta["namespace"])
+    except NotFound:
+        return False
+    return True
+
+
+def stop_task(ctx: RequestContext, pod: Mapping[str, Any], code: str, reason: str) -> None:
+    """Stop a service task the ECS way: record why, then delete its pod.
+
+    The pod's finalizer keeps it as the task's STOPPED record; its ReplicaSet starts a
+    replacement.
+    """
+    if record_stop(ctx, pod, code, reason):
+        meta = pod["metadata"]
+        with contextlib.suppress(NotFound):
+            ctx.backend.delete(kinds.POD, meta["name"], meta["namespace"])
 
 
 def create_all(ctx: RequestContext, objects: list[Object]) -> None:

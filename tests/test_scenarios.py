@@ -1,0 +1,163 @@
+"""End-to-end scenarios with only boto3-style calls (issue 3's "Done when").
+
+Every waiter gets ``WaiterConfig={"Delay": 1, "MaxAttempts": 1}``: it must succeed on its first
+poll, because the embedded cluster reaches each state before the call that caused it returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import kecs
+from kecs.backends.memory import MemoryBackend
+from tests.operations.service_helpers import CheckingBackend
+
+FIRST_POLL = {"Delay": 1, "MaxAttempts": 1}
+CLUSTER = "shop"
+
+
+@pytest.fixture
+def backend() -> CheckingBackend:
+    return CheckingBackend()
+
+
+@pytest.fixture
+def ecs(backend: MemoryBackend) -> Any:
+    return kecs.client("ecs", region_name="eu-west-1", backend=backend)
+
+
+def register(ecs: Any, image: str) -> str:
+    response = ecs.register_task_definition(
+        family="web",
+        containerDefinitions=[
+            {
+                "name": "web",
+                "image": image,
+                "memory": 256,
+                "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+            }
+        ],
+    )
+    return str(response["taskDefinition"]["taskDefinitionArn"])
+
+
+def test_classic_service_flow(ecs: Any, backend: CheckingBackend) -> None:
+    ecs.create_cluster(clusterName=CLUSTER)
+    first = register(ecs, "nginx:1.25")
+    created = ecs.create_service(
+        cluster=CLUSTER, serviceName="web", taskDefinition="web", desiredCount=3
+    )["service"]
+    assert created["status"] == "ACTIVE"
+    assert created["taskDefinition"] == first
+
+    ecs.get_waiter("services_stable").wait(
+        cluster=CLUSTER, services=["web"], WaiterConfig=FIRST_POLL
+    )
+
+    task_arns = ecs.list_tasks(cluster=CLUSTER, serviceName="web")["taskArns"]
+    assert len(task_arns) == 3
+    tasks = ecs.describe_tasks(cluster=CLUSTER, tasks=task_arns)["tasks"]
+    assert {t["lastStatus"] for t in tasks} == {"RUNNING"}
+    assert {t["taskDefinitionArn"] for t in tasks} == {first}
+    deployment_id = created["deployments"][0]["id"]
+    assert {t["startedBy"] for t in tasks} == {deployment_id}
+    assert {t["group"] for t in tasks} == {"service:web"}
+
+    second = register(ecs, "nginx:1.27")
+    updated = ecs.update_service(cluster=CLUSTER, service="web", taskDefinition="web:2")
+    assert updated["service"]["taskDefinition"] == second
+    ecs.get_waiter("services_stable").wait(
+        cluster=CLUSTER, services=["web"], WaiterConfig=FIRST_POLL
+    )
+    service = ecs.describe_services(cluster=CLUSTER, services=["web"])["services"][0]
+    (primary,) = service["deployments"]
+    assert primary["status"] == "PRIMARY"
+    assert primary["rolloutState"] == "COMPLETED"
+    assert primary["taskDefinition"] == second
+    assert primary["id"] != deployment_id
+    assert service["runningCount"] == 3
+    new_tasks = ecs.describe_tasks(
+        cluster=CLUSTER, tasks=ecs.list_tasks(cluster=CLUSTER, serviceName="web")["taskArns"]
+    )["tasks"]
+    assert {t["taskDefinitionArn"] for t in new_tasks} == {second}
+    history = ecs.list_service_deployments(cluster=CLUSTER, service="web")["serviceDeployments"]
+    assert [d["status"] for d in history] == ["SUCCESSFUL", "SUCCESSFUL"]
+
+    ecs.update_service(cluster=CLUSTER, service="web", desiredCount=0)
+    scaled = ecs.describe_services(cluster=CLUSTER, services=["web"])["services"][0]
+    assert (scaled["desiredCount"], scaled["runningCount"]) == (0, 0)
+    deleted = ecs.delete_service(cluster=CLUSTER, service="web")["service"]
+    assert deleted["status"] == "DRAINING"
+    ecs.get_waiter("services_inactive").wait(
+        cluster=CLUSTER, services=["web"], WaiterConfig=FIRST_POLL
+    )
+    assert ecs.list_services(cluster=CLUSTER)["serviceArns"] == []
+    stopped = ecs.describe_tasks(cluster=CLUSTER, tasks=task_arns)["tasks"]
+    assert {t["lastStatus"] for t in stopped} == {"STOPPED"}
+    # Every object kecs wrote validated strictly on the way in (CheckingBackend).
+    assert backend.checked["Deployment"] >= 1 and backend.checked["Service"] >= 1
+
+
+def test_run_task_flow(ecs: Any) -> None:
+    ecs.create_cluster(clusterName=CLUSTER)
+    register(ecs, "busybox")
+    task = ecs.run_task(cluster=CLUSTER, taskDefinition="web", count=1)["tasks"][0]
+    arn = task["taskArn"]
+    ecs.get_waiter("tasks_running").wait(cluster=CLUSTER, tasks=[arn], WaiterConfig=FIRST_POLL)
+    ecs.stop_task(cluster=CLUSTER, task=arn, reason="done")
+    ecs.get_waiter("tasks_stopped").wait(cluster=CLUSTER, tasks=[arn], WaiterConfig=FIRST_POLL)
+    (stopped,) = ecs.describe_tasks(cluster=CLUSTER, tasks=[arn])["tasks"]
+    assert stopped["lastStatus"] == "STOPPED"
+    assert stopped["stopCode"] == "UserInitiated"
+    assert stopped["stoppedReason"] == "done"
+
+
+def test_circuit_breaker_rolls_back(ecs: Any, backend: MemoryBackend) -> None:
+    ecs.create_cluster(clusterName=CLUSTER)
+    good = register(ecs, "nginx:1.25")
+    ecs.create_service(
+        cluster=CLUSTER,
+        serviceName="web",
+        taskDefinition="web",
+        desiredCount=4,
+        deploymentConfiguration={
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        },
+    )
+    ecs.get_waiter("services_stable").wait(
+        cluster=CLUSTER, services=["web"], WaiterConfig=FIRST_POLL
+    )
+    first_deployment = ecs.describe_services(cluster=CLUSTER, services=["web"])["services"][0][
+        "deployments"
+    ][0]["id"]
+    backend.simulator.fail_image_pulls("registry.example.com/broken*")
+    register(ecs, "registry.example.com/broken:2")
+    ecs.update_service(cluster=CLUSTER, service="web", taskDefinition="web:2")
+
+    ecs.get_waiter("services_stable").wait(
+        cluster=CLUSTER, services=["web"], WaiterConfig=FIRST_POLL
+    )
+    service = ecs.describe_services(cluster=CLUSTER, services=["web"])["services"][0]
+    assert service["taskDefinition"] == good
+    (primary,) = service["deployments"]
+    assert primary["id"] == first_deployment
+    assert primary["runningCount"] == 4
+    messages = [e["message"] for e in service["events"]]
+    failed = [m for m in messages if "deployment failed: tasks failed to start." in m]
+    assert len(failed) == 1
+    assert f"(service web) rolling back to deployment {first_deployment}." in messages
+    history = ecs.list_service_deployments(cluster=CLUSTER, service="web")["serviceDeployments"]
+    assert [d["status"] for d in history] == ["SUCCESSFUL", "ROLLBACK_SUCCESSFUL"]
+    # The failed tasks are STOPPED records that say why.
+    stopped_arns = ecs.list_tasks(cluster=CLUSTER, serviceName="web", desiredStatus="STOPPED")[
+        "taskArns"
+    ]
+    stopped = ecs.describe_tasks(cluster=CLUSTER, tasks=stopped_arns)["tasks"]
+    failed_tasks = [t for t in stopped if t["taskDefinitionArn"].endswith(":2")]
+    assert len(failed_tasks) >= 4
+    for task in failed_tasks:
+        assert task["lastStatus"] == "STOPPED"
+        assert task["stopCode"] == "TaskFailedToStart"
+        assert task["stoppedReason"].startswith("CannotPullContainerError")
