@@ -19,14 +19,14 @@ from kecs.mapping import labels
 from kecs.operations import cluster_params
 from kecs.operations.cluster_lookup import resolve_cluster
 from kecs.operations.context import RequestContext
+from tests import targets
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 
 
-@pytest.fixture
-def backend() -> MemoryBackend:
-    return MemoryBackend()
+# Runs on every backend target: embedded, over HTTP, and a real cluster (tests/targets.py).
+pytestmark = targets.ALL
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from kecs.mapping import cluster as mapping
 from kecs.mapping import labels
 from kecs.operations import tagging
 from kecs.operations.context import RequestContext
+from tests import targets
 from tests.k8s_schema import validate_strict
 
 ACCOUNT = "000000000000"
@@ -26,9 +27,8 @@ REGION = "us-east-1"
 CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/web"
 
 
-@pytest.fixture
-def backend() -> MemoryBackend:
-    return MemoryBackend()
+# Runs on every backend target: embedded, over HTTP, and a real cluster (tests/targets.py).
+pytestmark = targets.ALL
 
 
 @pytest.fixture

@@ -18,14 +18,14 @@ from kecs.operations import tagging
 from kecs.operations.context import RequestContext
 from kecs.operations.registry import handlers
 from kecs.operations.taskdefs import store as td_store
+from tests import targets
 from tests.k8s_schema import validate_strict
 
 CONTAINERS = [{"name": "app", "image": "nginx", "memory": 64}]
 
 
-@pytest.fixture
-def backend() -> kecs.MemoryBackend:
-    return kecs.MemoryBackend()
+# Runs on every backend target: embedded, over HTTP, and a real cluster (tests/targets.py).
+pytestmark = targets.ALL
 
 
 @pytest.fixture

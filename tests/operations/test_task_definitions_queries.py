@@ -8,13 +8,19 @@ import pytest
 from botocore.exceptions import ClientError
 
 import kecs
+from kecs.backends.base import Backend
+from tests import targets
 
 ARN = "arn:aws:ecs:us-east-1:000000000000:task-definition/"
 
 
+# Runs on every backend target: embedded, over HTTP, and a real cluster (tests/targets.py).
+pytestmark = targets.ALL
+
+
 @pytest.fixture
-def ecs() -> Any:
-    return kecs.client("ecs", backend=kecs.MemoryBackend())
+def ecs(backend: Backend) -> Any:
+    return kecs.client("ecs", backend=backend)
 
 
 def register(ecs: Any, family: str, image: str = "nginx", **extra: Any) -> dict[str, Any]:

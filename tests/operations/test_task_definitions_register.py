@@ -11,8 +11,10 @@ from botocore.exceptions import ClientError
 
 import kecs
 from kecs.api import service_model
+from kecs.backends.base import Backend
 from kecs.operations.context import RequestContext
 from kecs.operations.registry import handler_for
+from tests import targets
 
 EC2: dict[str, Any] = {
     "family": "web",
@@ -29,9 +31,13 @@ FARGATE: dict[str, Any] = {
 }
 
 
+# Runs on every backend target: embedded, over HTTP, and a real cluster (tests/targets.py).
+pytestmark = targets.ALL
+
+
 @pytest.fixture
-def ecs() -> Any:
-    return kecs.client("ecs", backend=kecs.MemoryBackend())
+def ecs(backend: Backend) -> Any:
+    return kecs.client("ecs", backend=backend)
 
 
 def with_(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
