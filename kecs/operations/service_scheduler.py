@@ -20,6 +20,8 @@ changed something. Every reaction is idempotent, so concurrent callers converge.
   longer replaced.
 - A COMPLETED PRIMARY's ReplicaSet is annotated with the time it completed, so the deployment
   keeps its history once a newer one replaces it.
+- Retention: the STOPPED records of the service's tasks older than the retention period are
+  released (:class:`kecs.operations.task_sweep.Sweep`, applied to the pods just read).
 - DRAINING -> INACTIVE: once no task of a DRAINING service is left running, its workload and
   Kubernetes Service are deleted and the INACTIVE tombstone written.
 """
@@ -39,6 +41,7 @@ from kecs.operations import service_view
 from kecs.operations.cluster_lookup import ClusterRef
 from kecs.operations.context import RequestContext
 from kecs.operations.service_store import Stored
+from kecs.operations.task_sweep import Sweep
 
 #: Upper bound on react/reload rounds in one call (each round is a constant number of reads).
 MAX_ROUNDS = 12
@@ -52,6 +55,8 @@ def settle(
     """The services, loaded after the scheduler reacted to what they show."""
     wanted = None if service_names is None else list(service_names)
     found = store.load(ctx, ref, wanted)
+    if _sweep(ctx, ref, found):
+        found = store.load(ctx, ref, wanted)
     for round_number in range(MAX_ROUNDS):
         changed = False
         for stored in found.values():
@@ -60,6 +65,15 @@ def settle(
             return found
         found = store.load(ctx, ref, wanted)
     return found
+
+
+def _sweep(ctx: RequestContext, ref: ClusterRef, found: dict[str, Stored]) -> bool:
+    """Expire the STOPPED task records past retention among the pods just read (no extra
+    reads: the task sweep only looks closer at pods being deleted or failing)."""
+    sweep = Sweep(ctx, ref.namespace)
+    for stored in found.values():
+        sweep.see_all(stored.pods)
+    return any(pod is None for pod in sweep.run().values())
 
 
 def react(

@@ -168,7 +168,9 @@ def _with_detail(
 ) -> dict[str, Stored]:
     backend, ns = ctx.backend, ref.namespace
     owner_of = {str(w["metadata"]["uid"]): name for name, w in workloads.items()}
-    task_selector = _selector(owned_by(ctx, TASK, ref.name), workloads)
+    # The workloads' own selector labels: every controller copies them onto what it makes
+    # (a DaemonSet's ControllerRevisions carry nothing else); ownership is checked by uid.
+    task_selector = _selector({labels.RESOURCE: TASK}, workloads)
     revisions: dict[str, list[Object]] = {name: [] for name in workloads}
 
     def owned_revision(obj: Object) -> bool:

@@ -302,3 +302,38 @@ def test_stopped_records_stay_with_their_reason(ecs: Any, backend: CheckingBacke
     stopped = [p for p in pods if p["metadata"].get("deletionTimestamp")]
     assert len(stopped) == 1
     assert labels.TASK_RECORD_FINALIZER in stopped[0]["metadata"]["finalizers"]
+
+
+def test_stopped_records_expire_after_the_retention_period(
+    ecs: Any, backend: CheckingBackend
+) -> None:
+    register(ecs)
+    create(ecs, count=1)
+    task_id = exit_first_task(backend)
+    describe(ecs)
+    assert len(task_pods(backend, live=False)) == 2
+    backend.advance(3601)
+    describe(ecs)
+    assert len(task_pods(backend, live=False)) == 1
+    response = ecs.describe_tasks(cluster=CLUSTER, tasks=[task_id])
+    assert response["failures"][0]["reason"] == "MISSING"
+
+
+def test_daemon_history(ecs: Any, backend: CheckingBackend) -> None:
+    register(ecs)
+    ecs.create_service(
+        cluster=CLUSTER, serviceName="web", taskDefinition="web", schedulingStrategy="DAEMON"
+    )
+    register(ecs, "web", container(image="nginx:1.27"))
+    updated = update(ecs, taskDefinition="web:2")
+    (primary,) = updated["deployments"]
+    assert {t["startedBy"] for t in tasks(ecs)} == {primary["id"]}
+    briefs = ecs.list_service_deployments(cluster=CLUSTER, service="web")["serviceDeployments"]
+    assert [b["status"] for b in briefs] == ["SUCCESSFUL", "SUCCESSFUL"]
+    revisions = ecs.describe_service_revisions(
+        serviceRevisionArns=[b["targetServiceRevisionArn"] for b in briefs]
+    )["serviceRevisions"]
+    assert [r["containerImages"][0]["image"] for r in revisions] == ["nginx:1.27", "nginx:1.25"]
+    arn = briefs[0]["serviceDeploymentArn"]
+    with pytest.raises(ecs.exceptions.UnsupportedFeatureException):
+        ecs.stop_service_deployment(serviceDeploymentArn=arn)

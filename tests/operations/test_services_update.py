@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
+import kecs
 from kecs.backends import kinds
 from tests.operations.service_helpers import (
     CLUSTER,
+    REGION,
     CheckingBackend,
     backend,
     container,
@@ -259,3 +262,45 @@ def test_delete_daemon(ecs: Any, backend: CheckingBackend) -> None:
     assert describe(ecs, "agent")["status"] == "INACTIVE"
     assert objects(backend, kinds.DAEMON_SET) == []
     assert task_pods(backend) == []
+
+
+def test_network_and_capacity_changes_roll_out(ecs: Any, backend: CheckingBackend) -> None:
+    ecs.put_cluster_capacity_providers(
+        cluster=CLUSTER,
+        capacityProviders=["FARGATE", "FARGATE_SPOT"],
+        defaultCapacityProviderStrategy=[],
+    )
+    register(
+        ecs,
+        "web",
+        container(),
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+    )
+    network = {"awsvpcConfiguration": {"subnets": ["subnet-1"]}}
+    created = create(ecs, launchType="FARGATE", networkConfiguration=network)
+    moved = {"awsvpcConfiguration": {"subnets": ["subnet-2"], "securityGroups": ["sg-1"]}}
+    updated = update(ecs, networkConfiguration=moved)
+    assert updated["networkConfiguration"] == moved
+    assert updated["deployments"][0]["id"] != created["deployments"][0]["id"]
+    assert updated["deployments"][0]["networkConfiguration"] == moved
+    spot = [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
+    switched = update(ecs, capacityProviderStrategy=spot)
+    assert "launchType" not in switched
+    assert switched["capacityProviderStrategy"] == [{**spot[0], "base": 0}]
+    assert len(replica_sets(backend)) == 3
+    with pytest.raises(ecs.exceptions.InvalidParameterException):
+        update(ecs, capacityProviderStrategy=[{"capacityProvider": "nope", "weight": 1}])
+
+
+def test_concurrent_creates_make_one_service(backend: CheckingBackend) -> None:
+    clients = [kecs.client("ecs", region_name=REGION, backend=backend) for _ in range(4)]
+    clients[0].create_cluster(clusterName=CLUSTER)
+    register(clients[0])
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda c: create(c, clientToken="same"), clients))
+    assert {r["serviceArn"] for r in results} == {service_arn("web")}
+    assert len(objects(backend, kinds.DEPLOYMENT)) == 1
+    assert len(task_pods(backend)) == 3
