@@ -1,0 +1,125 @@
+"""Fixtures and helpers shared by the task operation tests (``test_tasks*.py``).
+
+:class:`StrictBackend` is the embedded backend with two checks added: every Pod a client
+call creates validates strictly against the Kubernetes schema, and backend lists are
+counted by kind (to hold DescribeTasks and ListTasks to one list per call).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+import kecs
+from kecs.backends import kinds
+from kecs.backends.base import Object, ObjectList, Selector, Where
+from kecs.backends.kinds import ResourceKind
+from kecs.backends.memory import MemoryBackend
+from kecs.mapping import cluster as cluster_mapping
+from kecs.mapping import labels
+from tests.k8s_schema import validate_strict
+
+REGION = "us-east-1"
+ACCOUNT = "000000000000"
+CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/default"
+
+WEB = {
+    "family": "web",
+    "containerDefinitions": [
+        {"name": "app", "image": "nginx:1.27", "memory": 256, "essential": True},
+        {"name": "side", "image": "busybox", "memory": 64, "essential": False},
+    ],
+    "tags": [{"key": "team", "value": "blue"}],
+}
+FARGATE = {
+    "family": "fg",
+    "networkMode": "awsvpc",
+    "requiresCompatibilities": ["FARGATE"],
+    "cpu": "256",
+    "memory": "512",
+    "containerDefinitions": [
+        {"name": "app", "image": "nginx:1.27", "portMappings": [{"containerPort": 80}]}
+    ],
+}
+NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-12345678"]}}
+
+
+class StrictBackend(MemoryBackend):
+    """The embedded backend, checking every Pod created and counting lists by kind."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.lists: Counter[str] = Counter()
+        self.created_pods: list[Object] = []
+
+    def create(self, obj: Object) -> Object:
+        if obj.get("kind") == "Pod":
+            validate_strict(obj)
+            self.created_pods.append(obj)
+        return super().create(obj)
+
+    def list(
+        self,
+        kind: ResourceKind,
+        namespace: str | None = None,
+        *,
+        selector: Selector = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+        where: Where = None,
+    ) -> ObjectList:
+        self.lists[kind.kind] += 1
+        return super().list(
+            kind,
+            namespace,
+            selector=selector,
+            limit=limit,
+            continue_token=continue_token,
+            where=where,
+        )
+
+
+@pytest.fixture
+def backend() -> StrictBackend:
+    return StrictBackend()
+
+
+@pytest.fixture
+def ecs(backend: StrictBackend) -> Any:
+    client = kecs.client("ecs", region_name=REGION, backend=backend)
+    client.create_cluster(clusterName="default")
+    client.register_task_definition(**WEB)
+    return client
+
+
+def error(excinfo: pytest.ExceptionInfo[Any]) -> tuple[str, str]:
+    err = excinfo.value.response["Error"]
+    return err["Code"], err["Message"]
+
+
+def namespace(cluster: str = "default") -> str:
+    return cluster_mapping.namespace_name(ACCOUNT, REGION, cluster)
+
+
+def task_pods(backend: MemoryBackend, cluster: str = "default") -> list[Object]:
+    return backend.list_all(kinds.POD, namespace(cluster), selector={labels.RESOURCE: "task"})
+
+
+def run(ecs: Any, **params: Any) -> list[dict[str, Any]]:
+    """RunTask (``web`` unless told); the tasks, after checking nothing failed."""
+    params.setdefault("taskDefinition", "web")
+    response = ecs.run_task(**params)
+    assert response["failures"] == []
+    return list(response["tasks"])
+
+
+def describe(ecs: Any, arn: str, **params: Any) -> dict[str, Any]:
+    response = ecs.describe_tasks(tasks=[arn], **params)
+    assert response["failures"] == []
+    return dict(response["tasks"][0])
+
+
+def task_id(arn: str) -> str:
+    return arn.rsplit("/", 1)[1]
