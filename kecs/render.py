@@ -192,8 +192,8 @@ def render(
     *,
     kinds: Sequence[str] | None = None,
     namespace: str = "default",
-    region: str = DEFAULT_REGION,
-    account_id: str = DEFAULT_ACCOUNT_ID,
+    region: str | None = None,
+    account_id: str | None = None,
     cluster: str = "default",
     task_definitions: Iterable[Mapping[str, Any]] = (),
 ) -> Rendered:
@@ -201,17 +201,33 @@ def render(
 
     ``kinds`` (from :data:`KINDS`) defaults to ``["podtemplate"]`` for a task definition and
     to the service's own workload (Deployment or DaemonSet, plus its Service) for a service.
-    ``task_definitions`` resolves a service's ``family[:revision]`` reference (the highest
-    revision given wins when none is named).
+    ``region`` and ``account_id`` default to those of the definition's ARN, if it has one,
+    else ``us-east-1`` and ``000000000000``. ``task_definitions`` resolves a service's
+    ``family[:revision]`` reference (the highest revision given wins when none is named).
     """
     what, body = classify(definition)
     unknown = [k for k in kinds or () if k not in KINDS]
     if unknown:
         raise RenderError(f"unknown kind(s) {unknown}; choose from {list(KINDS)}")
-    world = _World(namespace=namespace, region=region, account=account_id, cluster=cluster)
+    own = _own_arn(body)
+    world = _World(
+        namespace=namespace,
+        region=region or (own.region if own else DEFAULT_REGION),
+        account=account_id or (own.account if own else DEFAULT_ACCOUNT_ID),
+        cluster=cluster,
+    )
     if what == "service":
         return _render_service(body, kinds, world, task_definitions)
     return _render_task_definition(body, kinds or ["podtemplate"], world)
+
+
+def _own_arn(body: Mapping[str, Any]) -> arns.Arn | None:
+    for key in ("taskDefinitionArn", "serviceArn", "clusterArn", "cluster"):
+        value = body.get(key)
+        parsed = arns.parse(value) if isinstance(value, str) else None
+        if parsed is not None:
+            return parsed
+    return None
 
 
 @attrs.frozen
@@ -251,6 +267,7 @@ def _render_task_definition(
             if strategy == "REPLICA":
                 spec["desiredCount"] = 1
             objects += _service_objects(spec, td, mapping.template, world, notes)
+    notes += _secret_notes(mapping.template)
     return Rendered(f"task definition {family}:{revision}", tuple(objects), _finish(notes, objects))
 
 
@@ -291,6 +308,7 @@ def _render_service(
             objects.append(_pod(td, mapping.template, world))
         else:
             objects += _service_objects(spec, td, mapping.template, world, notes)
+    notes += _secret_notes(mapping.template)
     for key in ("loadBalancers", "serviceRegistries", "placementConstraints", "placementStrategy"):
         if service.get(key):
             notes.append(Note(key, "kept as metadata only; no Kubernetes object is made for it"))
@@ -360,6 +378,21 @@ def _service_objects(
     else:
         objects.append(k8s_service)
     return objects
+
+
+def _secret_notes(template: Mapping[str, Any]) -> list[Note]:
+    raw = (template.get("metadata") or {}).get("annotations", {}).get(labels.ANN_SECRETS)
+    if not raw:
+        return []
+    table = json.loads(raw)
+    listed = ", ".join(f"{name} (from {entry['source']})" for name, entry in table.items())
+    return [
+        Note(
+            "secrets",
+            f"the pods read Kubernetes Secrets that kecs fills from AWS: {listed}; "
+            "create them in the namespace before applying",
+        )
+    ]
 
 
 def _finish(notes: list[Note], objects: list[dict[str, Any]]) -> tuple[Note, ...]:
