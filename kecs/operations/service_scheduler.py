@@ -192,9 +192,26 @@ def fail_revision(
     store.patch_annotations(ctx, revision.obj, values)
 
 
+#: What kecs records on a ReplicaSet about how its rollout ended.
+OUTCOME_KEYS = (
+    task_keys.ROLLOUT_STATE,
+    task_keys.ROLLOUT_FINISHED_AT,
+    store.ROLLED_BACK_TO,
+    store.STOP_REQUESTED,
+)
+
+
+def reset_outcome(ctx: RequestContext, revision: Revision) -> None:
+    """Forget how ``revision`` ended: Kubernetes is rolling it out again (a template that
+    matches an old ReplicaSet reuses it), so it is a new ECS deployment that has not ended."""
+    if any(revision.annotations.get(k) for k in OUTCOME_KEYS):
+        store.patch_annotations(ctx, revision.obj, dict.fromkeys(OUTCOME_KEYS))
+
+
 def roll_back(ctx: RequestContext, stored: Stored, target: Revision) -> None:
     """Point the Deployment's template (and the service's task definition) at ``target``."""
     assert stored.workload is not None
+    reset_outcome(ctx, target)
     meta = stored.workload["metadata"]
     template = copy.deepcopy(dict(target.template))
     template_labels = (template.get("metadata") or {}).get("labels") or {}

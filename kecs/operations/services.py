@@ -171,9 +171,15 @@ def update_service(ctx: RequestContext, params: Params) -> Params:
         return current
 
     workload = stored.workload
+    before = view.service_view(ctx, ref, stored).primary.key
     store.modify(ctx, store.kind_of(workload), workload["metadata"]["name"], ref.namespace, change)
     if td is not None and rollout:
         _sync_k8s_service(ctx, stored.k8s_service, k8s_service)
+        updated = store.load_one(ctx, ref, stored.name)
+        if updated is not None and updated.workload is not None:
+            primary = view.service_view(ctx, ref, updated).primary
+            if primary.key != before:
+                scheduler.reset_outcome(ctx, primary)
     return _described(ctx, ref, stored.name)
 
 

@@ -337,3 +337,20 @@ def test_daemon_history(ecs: Any, backend: CheckingBackend) -> None:
     arn = briefs[0]["serviceDeploymentArn"]
     with pytest.raises(ecs.exceptions.UnsupportedFeatureException):
         ecs.stop_service_deployment(serviceDeploymentArn=arn)
+
+
+def test_a_failed_revision_deployed_again_is_a_new_attempt(
+    ecs: Any, backend: CheckingBackend
+) -> None:
+    register(ecs)
+    create(ecs, deploymentConfiguration=BREAKER)
+    backend.simulator.fail_image_pulls("broken*")
+    register(ecs, "web", container(image="broken:2"))
+    update(ecs, taskDefinition="web:2")  # fails and rolls back
+    backend.simulator.allow_image_pulls()
+    updated = update(ecs, taskDefinition="web:2")  # Kubernetes reuses the failed ReplicaSet
+    (primary,) = updated["deployments"]
+    assert primary["taskDefinition"].endswith("web:2")
+    assert primary["rolloutState"] == "COMPLETED"
+    assert updated["runningCount"] == 3
+    wait_stable(ecs)
