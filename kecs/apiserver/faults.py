@@ -36,6 +36,7 @@ class FaultInjector:
     faults: Sequence[str] = ALL_FAULTS
     max_in_a_row: int = 3
     retry_after: int = 0
+    budget: int | None = None
     injected: Counter[str] = field(default_factory=Counter)
     seen: int = 0
     enabled: bool = True
@@ -56,7 +57,8 @@ class FaultInjector:
             if not self.enabled:
                 return None
             draw, choice = self._random.random(), self._random.choice(list(self.faults))
-            if draw >= self.rate or self._in_a_row >= self.max_in_a_row:
+            spent = self.budget is not None and self.total >= self.budget
+            if draw >= self.rate or self._in_a_row >= self.max_in_a_row or spent:
                 self._in_a_row = 0
                 return None
             self._in_a_row += 1

@@ -125,11 +125,12 @@ class KubernetesBackend(Backend):
         except SelectorError as exc:
             raise Invalid(str(exc)) from None
         wanted = limit if limit and limit > 0 else None
+        size = wanted if wanted and where is None else self.page_size
+        start = paths.PageToken(None, size, 0)
         if continue_token:
             start = paths.PageToken.decode(continue_token)
-        else:
-            size = wanted if wanted and where is None else self.page_size
-            start = paths.PageToken(None, size, 0)
+            if not start.skip:  # a fresh server page: this call's size, not the last one's
+                start = start._replace(size=size)
         query = [("labelSelector", to_string(selector))] if selector else []
         path = paths.collection(kind, namespace if kind.namespaced else None)
         items: builtins.list[Object] = []

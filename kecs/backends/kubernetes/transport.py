@@ -8,6 +8,7 @@ Only this module sees ``ApiException`` and urllib3's exceptions; whatever leaves
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -144,10 +145,9 @@ class Transport:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, _Retryable) and exc.retry_after is not None:
             return min(exc.retry_after, self.retry.max_retry_after)
-        backoff = tenacity.wait_exponential_jitter(
-            initial=self.retry.initial, max=self.retry.maximum, jitter=self.retry.jitter
-        )
-        return float(backoff(state))
+        exponent = max(state.attempt_number - 1, 0)
+        backoff = min(self.retry.initial * float(2**exponent), self.retry.maximum)
+        return backoff + random.uniform(0, self.retry.jitter)
 
     def _once(
         self,
