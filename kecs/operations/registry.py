@@ -23,6 +23,7 @@ HANDLER_MODULES = (
     "kecs.operations.task_definitions",
     "kecs.operations.tags",
     "kecs.operations.services",
+    "kecs.operations.service_listing",
     "kecs.operations.service_deployments",
     "kecs.operations.tasks",
     "kecs.operations.task_protection",

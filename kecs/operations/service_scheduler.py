@@ -37,6 +37,7 @@ from kecs.mapping.rollouts import Revision, TaskPod
 from kecs.mapping.service_status import ServiceView
 from kecs.mapping.service_workload import REVISION_KEYS, circuit_breaker_enabled
 from kecs.operations import service_store as store
+from kecs.operations import service_tombstones as tombstones
 from kecs.operations import service_view
 from kecs.operations.cluster_lookup import ClusterRef
 from kecs.operations.context import RequestContext
@@ -241,7 +242,17 @@ def finish_draining(ctx: RequestContext, ref: ClusterRef, stored: Stored) -> boo
     view = service_view.service_view(ctx, ref, stored)
     if any(t.state.last_status != "STOPPED" for r in view.revisions for t in r.tasks):
         return False
-    store.write_tombstone(
+    retire(ctx, ref, stored)
+    return True
+
+
+def retire(ctx: RequestContext, ref: ClusterRef, stored: Stored) -> None:
+    """Write the INACTIVE tombstone, then delete the Kubernetes Service and the workload.
+
+    In that order: should a delete fail, the workload still wins over the tombstone (the
+    service reads as DRAINING) and the next call finishes the job.
+    """
+    tombstones.write(
         ctx,
         ref,
         stored.name,
@@ -252,4 +263,3 @@ def finish_draining(ctx: RequestContext, ref: ClusterRef, stored: Stored) -> boo
     )
     store.delete_quietly(ctx, stored.k8s_service)
     store.delete_quietly(ctx, stored.workload)
-    return True

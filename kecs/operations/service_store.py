@@ -8,9 +8,8 @@ An ECS service is (see the issue-3 design, ``docs/services.md``):
   ``v1 Service`` of the same name when the task definition has port mappings. The status is
   the ``kecs.dev/service-status`` annotation, mirrored in the ``kecs.dev/status`` label that
   :mod:`kecs.operations.cluster_counters` counts by.
-- INACTIVE: a ConfigMap tombstone (``kecs.dev/resource=service-tombstone``) of the same name,
-  holding the service as it was last described plus its deployment history. Re-creating the
-  service replaces it; deleting the cluster's Namespace removes it with everything else.
+- INACTIVE: a ConfigMap tombstone (``kecs.dev/resource=service-tombstone``) of the same name
+  (:mod:`kecs.operations.service_tombstones`).
 
 :func:`load` reads the services of one cluster with a constant number of list requests
 (workloads, tombstones, ReplicaSets / ControllerRevisions, pods, Kubernetes Services), however
@@ -22,14 +21,13 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 import attrs
 
 from kecs.backends import kinds
 from kecs.backends.base import Object
-from kecs.backends.errors import AlreadyExists, Conflict, NotFound
+from kecs.backends.errors import Conflict, NotFound
 from kecs.errors import ServerException
 from kecs.mapping import k8s_time, labels, names, task_keys
 from kecs.mapping.service_workload import workload_name
@@ -331,79 +329,3 @@ def delete_quietly(ctx: RequestContext, obj: Mapping[str, Any] | None) -> None:
     meta = obj["metadata"]
     with contextlib.suppress(NotFound):
         ctx.backend.delete(kind_of(obj), meta["name"], meta.get("namespace"))
-
-
-# -- tombstones -----------------------------------------------------------------------------
-
-
-def _json(value: Any) -> str:
-    def encode(item: Any) -> Any:
-        if isinstance(item, datetime):
-            return item.timestamp()
-        raise TypeError(f"cannot encode {type(item).__name__}")
-
-    return json.dumps(value, separators=(",", ":"), default=encode)
-
-
-def write_tombstone(
-    ctx: RequestContext,
-    ref: ClusterRef,
-    name: str,
-    *,
-    service: Mapping[str, Any],
-    tags: list[dict[str, str]],
-    deployments: list[dict[str, Any]],
-    revisions: list[dict[str, Any]],
-) -> None:
-    """Record the service as INACTIVE (timestamps kept as epoch seconds)."""
-    obj: Object = {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": object_name(ctx, ref, name),
-            "namespace": ref.namespace,
-            "labels": {
-                **owned_by(ctx, TOMBSTONE, ref.name),
-                labels.SERVICE: names.label_value(name),
-                labels.STATUS: INACTIVE,
-            },
-            "annotations": {
-                task_keys.SERVICE_NAME: name,
-                task_keys.CLUSTER_NAME: ref.name,
-                task_keys.TAGS: task_keys.dump(tags),
-            },
-        },
-        "data": {
-            "service": _json(service),
-            "serviceDeployments": _json(deployments),
-            "serviceRevisions": _json(revisions),
-        },
-    }
-    for _ in range(_ATTEMPTS):
-        try:
-            ctx.backend.create(obj)
-            return
-        except AlreadyExists:
-            try:
-                current = ctx.backend.get(kinds.CONFIG_MAP, obj["metadata"]["name"], ref.namespace)
-            except NotFound:
-                continue
-            obj["metadata"]["resourceVersion"] = current["metadata"].get("resourceVersion")
-            try:
-                ctx.backend.update(obj)
-                return
-            except (Conflict, NotFound):
-                obj["metadata"].pop("resourceVersion", None)
-                continue
-    raise ServerException(f"Could not record service {name} as INACTIVE.")
-
-
-def delete_tombstone(ctx: RequestContext, ref: ClusterRef, name: str) -> None:
-    with contextlib.suppress(NotFound):
-        ctx.backend.delete(kinds.CONFIG_MAP, object_name(ctx, ref, name), ref.namespace)
-
-
-def write_tombstone_tags(
-    ctx: RequestContext, tombstone: Object, tags: list[dict[str, str]]
-) -> None:
-    patch_annotations(ctx, tombstone, {task_keys.TAGS: task_keys.dump(tags)})

@@ -1,11 +1,11 @@
-"""ECS services -> Deployments (REPLICA) / DaemonSets (DAEMON) + Services.
+"""ECS services -> Deployments (REPLICA) / DaemonSets (DAEMON) + Services (docs/services.md).
 
-CreateService, UpdateService, DeleteService, DescribeServices, ListServices,
-ListServicesByNamespace and the service tag accessors. Storage: :mod:`.service_store`;
-parameter rules: :mod:`.service_params`; the scheduler's lazy reactions (replacing failed
-tasks, the circuit breaker, DRAINING -> INACTIVE): :mod:`.service_scheduler`; deployments and
-revisions: :mod:`.service_deployments`. The Kubernetes objects come from the pure
-:mod:`kecs.mapping.service_workload`.
+CreateService, UpdateService, DeleteService, DescribeServices and the service tag accessors.
+Storage: :mod:`.service_store` and :mod:`.service_tombstones`; parameter rules:
+:mod:`.service_params`; the scheduler's lazy reactions (replacing failed tasks, the circuit
+breaker, DRAINING -> INACTIVE): :mod:`.service_scheduler`; listing: :mod:`.service_listing`;
+deployments and revisions: :mod:`.service_deployments`. The Kubernetes objects come from the
+pure :mod:`kecs.mapping.service_workload`.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from kecs.errors import (
     ServiceNotFoundException,
 )
 from kecs.mapping import k8s_time, labels, service_workload, task_keys
-from kecs.operations import cluster_params, service_params, tagging
+from kecs.operations import service_params, tagging
 from kecs.operations import service_scheduler as scheduler
 from kecs.operations import service_store as store
+from kecs.operations import service_tombstones as tombstones
 from kecs.operations import service_view as view
 from kecs.operations.cluster_lookup import ClusterRef, resolve_cluster
 from kecs.operations.context import RequestContext
@@ -102,7 +103,7 @@ def create_service(ctx: RequestContext, params: Params) -> Params:
         if k8s_service is not None:
             store.delete_quietly(ctx, k8s_service)
         store.create_all(ctx, objects)
-    store.delete_tombstone(ctx, ref, name)
+    tombstones.delete(ctx, ref, name)
     return _described(ctx, ref, name)
 
 
@@ -240,27 +241,13 @@ def delete_service(ctx: RequestContext, params: Params) -> Params:
     response = {"service": view.describe(ctx, ref, draining, include_tags=False)}
     if daemon:
         # A DaemonSet cannot be scaled to 0: it goes at once (its pods stop as it does).
-        _finish_daemon(ctx, ref, draining)
+        scheduler.retire(ctx, ref, draining)
     else:
         scheduler.settle(ctx, ref, [stored.name])
     return response
 
 
-def _finish_daemon(ctx: RequestContext, ref: ClusterRef, stored: Stored) -> None:
-    store.write_tombstone(
-        ctx,
-        ref,
-        stored.name,
-        service=view.inactive_record(ctx, ref, stored),
-        tags=view.tags_of(stored),
-        deployments=view.service_deployments(ctx, ref, stored),
-        revisions=view.service_revisions(ctx, ref, stored),
-    )
-    store.delete_quietly(ctx, stored.k8s_service)
-    store.delete_quietly(ctx, stored.workload)
-
-
-# -- DescribeServices / ListServices / ListServicesByNamespace ---------------------------------
+# -- DescribeServices ---------------------------------------------------------------------------
 
 
 @operation("DescribeServices")
@@ -290,81 +277,6 @@ def _failure_arn(ctx: RequestContext, ref: ClusterRef, identifier: str) -> str:
     if arns.is_arn(identifier):
         return identifier
     return arns.service(ctx.region, ctx.account_id, ref.name, identifier)
-
-
-def page(items: list[str], params: Params, default: int) -> Params:
-    """One page of sorted ``items`` (ARNs), with a ``nextToken`` when more follow."""
-    size = service_params.page_size(params.get("maxResults"), default)
-    after = service_params.decode_token(params.get("nextToken"))
-    if after is not None:
-        items = [item for item in items if item > after]
-    result: Params = {"serviceArns": items[:size]}
-    if len(items) > size:
-        result["nextToken"] = service_params.encode_token(items[size - 1])
-    return result
-
-
-def _launch_type(spec: Mapping[str, Any]) -> str | None:
-    if spec.get("launchType"):
-        return str(spec["launchType"])
-    return None if spec.get("capacityProviderStrategy") else "EC2"
-
-
-@operation("ListServices")
-def list_services(ctx: RequestContext, params: Params) -> Params:
-    ref = resolve_cluster(ctx, params.get("cluster"))
-    service_params.page_size(params.get("maxResults"), 10)
-    found = store.load(ctx, ref, None, detail=False)
-    draining = [n for n, s in found.items() if s.status == store.DRAINING]
-    if draining:
-        found.update(scheduler.settle(ctx, ref, draining))
-    launch_type = params.get("launchType")
-    strategy = params.get("schedulingStrategy")
-    if params.get("resourceManagementType") == "ECS":
-        return {"serviceArns": []}  # kecs services are all customer managed
-    selected = []
-    for name, stored in found.items():
-        if stored.workload is None:
-            continue
-        spec = stored.spec
-        if launch_type and _launch_type(spec) != launch_type:
-            continue
-        if (
-            strategy
-            and (service_params.DAEMON if stored.daemon else service_params.REPLICA) != strategy
-        ):
-            continue
-        selected.append(arns.service(ctx.region, ctx.account_id, ref.name, name))
-    return page(sorted(selected), params, default=10)
-
-
-@operation("ListServicesByNamespace")
-def list_services_by_namespace(ctx: RequestContext, params: Params) -> Params:
-    service_params.page_size(params.get("maxResults"), 10)
-    wanted = cluster_params.service_connect_namespace_arn(
-        ctx.region, ctx.account_id, params["namespace"]
-    )
-    selected: list[str] = []
-
-    def collect(obj: Object) -> bool:
-        notes = task_keys.annotations_of(obj)
-        spec = task_keys.json_value(notes, task_keys.SERVICE_SPEC, {})
-        connect = spec.get("serviceConnectConfiguration") if isinstance(spec, dict) else None
-        namespace = (connect or {}).get("namespace")
-        cluster_name = notes.get(task_keys.CLUSTER_NAME)
-        name = notes.get(task_keys.SERVICE_NAME)
-        if namespace and cluster_name and name:
-            arn = cluster_params.service_connect_namespace_arn(
-                ctx.region, ctx.account_id, namespace
-            )
-            if arn == wanted:
-                selected.append(arns.service(ctx.region, ctx.account_id, cluster_name, name))
-        return False
-
-    selector = labels.ownership(ctx.account_id, ctx.region, store.SERVICE)
-    for kind in store.WORKLOAD_KINDS:
-        ctx.backend.list_all(kind, None, selector=selector, where=collect)
-    return page(sorted(set(selected)), params, default=10)
 
 
 # -- tags ---------------------------------------------------------------------------------------

@@ -187,6 +187,10 @@ def test_rules_and_their_wording(ecs: Any, web: str) -> None:
         ecs, desiredCount=1, deploymentConfiguration={"strategy": "BLUE_GREEN"}
     )
     assert bad(ecs, desiredCount=1, tags=[{"key": "aws:x", "value": "1"}]).startswith("Tag keys")
+    assert "clientToken" in bad(ecs, desiredCount=1, clientToken="x" * 37)
+    assert "healthCheckGracePeriodSeconds" in bad(
+        ecs, desiredCount=1, healthCheckGracePeriodSeconds=-1
+    )
     assert ecs.list_services(cluster=CLUSTER)["serviceArns"] == []
 
 

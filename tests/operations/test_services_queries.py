@@ -36,11 +36,20 @@ def test_describe_by_name_and_arn_with_missing_failures(ecs: Any, web: str) -> N
     create(ecs, "b", 1)
     other_cluster = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/other/a"
     other_region = f"arn:aws:ecs:eu-west-1:{ACCOUNT}:service/{CLUSTER}/a"
+    short_arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/a"  # ECS's old ARN format
     response = ecs.describe_services(
         cluster=CLUSTER,
-        services=["a", service_arn("b"), "nope", other_cluster, other_region, "bad name"],
+        services=[
+            "a",
+            service_arn("b"),
+            "nope",
+            other_cluster,
+            other_region,
+            "bad name",
+            short_arn,
+        ],
     )
-    assert [s["serviceName"] for s in response["services"]] == ["a", "b"]
+    assert [s["serviceName"] for s in response["services"]] == ["a", "b", "a"]
     assert response["failures"] == [
         {"arn": service_arn("nope"), "reason": "MISSING"},
         {"arn": other_cluster, "reason": "MISSING"},
@@ -116,6 +125,8 @@ def test_list_services_paging_and_filters(ecs: Any, web: str) -> None:
         == 13
     )
     assert ecs.list_services(cluster=CLUSTER, launchType="FARGATE")["serviceArns"] == []
+    managed = ecs.list_services(cluster=CLUSTER, resourceManagementType="ECS")
+    assert managed["serviceArns"] == []
     with pytest.raises(ecs.exceptions.InvalidParameterException):
         ecs.list_services(cluster=CLUSTER, maxResults=101)
     with pytest.raises(ecs.exceptions.InvalidParameterException):
@@ -168,6 +179,9 @@ def test_service_tags(ecs: Any, web: str) -> None:
     assert ecs.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "b", "value": "2"}]
     ecs.delete_service(cluster=CLUSTER, service="web", force=True)
     assert ecs.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "b", "value": "2"}]
+    inactive = describe(ecs, include=["TAGS"])
+    assert (inactive["status"], inactive["tags"]) == ("INACTIVE", [{"key": "b", "value": "2"}])
+    assert "tags" not in describe(ecs)
     with pytest.raises(ecs.exceptions.ServiceNotFoundException):
         ecs.list_tags_for_resource(resourceArn=service_arn("nope"))
     with pytest.raises(ecs.exceptions.ClusterNotFoundException):

@@ -1,0 +1,94 @@
+"""INACTIVE services: the ConfigMap tombstone a service leaves when its workload goes.
+
+It sits in the cluster's Namespace under the workload's name, labelled
+``kecs.dev/resource=service-tombstone``, and keeps what an INACTIVE service still answers: the
+service as DescribeServices last showed it (status INACTIVE, counts 0), its tags, and its
+deployment and revision history (timestamps as epoch seconds). Re-creating the service deletes
+it; deleting the cluster's Namespace removes it with everything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from kecs.backends import kinds
+from kecs.backends.base import Object
+from kecs.backends.errors import AlreadyExists, Conflict, NotFound
+from kecs.errors import ServerException
+from kecs.mapping import labels, names, task_keys
+from kecs.operations import service_store as store
+from kecs.operations.cluster_lookup import ClusterRef
+from kecs.operations.context import RequestContext
+
+ATTEMPTS = 16
+
+
+def _json(value: Any) -> str:
+    def encode(item: Any) -> Any:
+        if isinstance(item, datetime):
+            return item.timestamp()
+        raise TypeError(f"cannot encode {type(item).__name__}")
+
+    return json.dumps(value, separators=(",", ":"), default=encode)
+
+
+def write(
+    ctx: RequestContext,
+    ref: ClusterRef,
+    name: str,
+    *,
+    service: Mapping[str, Any],
+    tags: list[dict[str, str]],
+    deployments: list[dict[str, Any]],
+    revisions: list[dict[str, Any]],
+) -> None:
+    """Record the service as INACTIVE (timestamps kept as epoch seconds)."""
+    obj: Object = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": store.object_name(ctx, ref, name),
+            "namespace": ref.namespace,
+            "labels": {
+                **store.owned_by(ctx, store.TOMBSTONE, ref.name),
+                labels.SERVICE: names.label_value(name),
+                labels.STATUS: store.INACTIVE,
+            },
+            "annotations": {
+                task_keys.SERVICE_NAME: name,
+                task_keys.CLUSTER_NAME: ref.name,
+                task_keys.TAGS: task_keys.dump(tags),
+            },
+        },
+        "data": {
+            "service": _json(service),
+            "serviceDeployments": _json(deployments),
+            "serviceRevisions": _json(revisions),
+        },
+    }
+    for _ in range(ATTEMPTS):
+        try:
+            ctx.backend.create(obj)
+            return
+        except AlreadyExists:
+            try:
+                current = ctx.backend.get(kinds.CONFIG_MAP, obj["metadata"]["name"], ref.namespace)
+            except NotFound:
+                continue
+            obj["metadata"]["resourceVersion"] = current["metadata"].get("resourceVersion")
+            try:
+                ctx.backend.update(obj)
+                return
+            except (Conflict, NotFound):
+                obj["metadata"].pop("resourceVersion", None)
+                continue
+    raise ServerException(f"Could not record service {name} as INACTIVE.")
+
+
+def delete(ctx: RequestContext, ref: ClusterRef, name: str) -> None:
+    with contextlib.suppress(NotFound):
+        ctx.backend.delete(kinds.CONFIG_MAP, store.object_name(ctx, ref, name), ref.namespace)
