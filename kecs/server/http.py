@@ -93,7 +93,7 @@ class EcsHttpServer(ThreadingHTTPServer):
         """Serve from a background thread (once; later calls do nothing); see :meth:`stop`."""
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self.serve_forever, name="kecs-server", daemon=True
+                target=self.serve_forever, args=(0.1,), name="kecs-server", daemon=True
             )
             self._thread.start()
         return self
