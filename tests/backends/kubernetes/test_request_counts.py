@@ -1,0 +1,92 @@
+"""Kubernetes API requests per ECS operation on KubernetesBackend, pinned.
+
+The figures come from ``benchmarks/bench_requests.py`` (which prints them). A change in an
+operation's request pattern fails here on purpose: look at the printed table, and if the new
+cost is intended, update :data:`PINNED`. Reads that must not grow with the number of objects
+asked for are checked separately.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "bench_requests.py"
+
+PINNED = {
+    "CreateCluster (new)": 4,
+    "CreateCluster (exists)": 9,
+    "DescribeClusters (1)": 5,
+    "DescribeClusters (10)": 50,
+    "DescribeClusters (10, include all)": 50,
+    "ListClusters (11)": 1,
+    "UpdateClusterSettings": 6,
+    "TagResource (cluster)": 2,
+    "ListTagsForResource (cluster)": 1,
+    "RegisterTaskDefinition (new family)": 3,
+    "RegisterTaskDefinition (revision 2)": 3,
+    "DescribeTaskDefinition": 1,
+    "ListTaskDefinitions (12)": 1,
+    "ListTaskDefinitionFamilies (11)": 1,
+    "DeregisterTaskDefinition": 4,
+    "CreateService": 16,
+    "DescribeServices (1)": 7,
+    "DescribeServices (10)": 7,
+    "ListServices (11)": 4,
+    "UpdateService (desiredCount)": 15,
+    "RunTask (1)": 7,
+    "RunTask (10)": 25,
+    "DescribeTasks (1)": 4,
+    "DescribeTasks (10)": 4,
+    "ListTasks": 2,
+    "StopTask": 7,
+    "DeleteService (force)": 27,
+    "DeleteCluster": 8,
+}
+
+
+def load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_requests", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[str, int]:
+    bench = load()
+    rows = bench.measure()
+    print("\n" + bench.report(rows, verbose=True))
+    return {row.operation: row.requests for row in rows}
+
+
+def test_requests_per_operation_are_pinned(measured: dict[str, int]) -> None:
+    assert measured == PINNED
+
+
+@pytest.mark.parametrize(
+    ("one", "many"),
+    [
+        ("DescribeServices (1)", "DescribeServices (10)"),
+        ("DescribeTasks (1)", "DescribeTasks (10)"),
+    ],
+)
+def test_batch_reads_cost_the_same_for_1_and_10_objects(
+    measured: dict[str, int], one: str, many: str
+) -> None:
+    assert measured[many] == measured[one]
+
+
+def test_listing_is_one_request_per_page(measured: dict[str, int]) -> None:
+    for operation in ("ListClusters (11)", "ListTaskDefinitions (12)"):
+        assert measured[operation] == 1
+
+
+def test_the_benchmark_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert load().main([]) == 0
+    out = capsys.readouterr().out
+    assert "DescribeServices (10)" in out and "requests" in out
