@@ -266,7 +266,7 @@ def _render_task_definition(
             spec: dict[str, Any] = {"serviceName": family, "schedulingStrategy": strategy}
             if strategy == "REPLICA":
                 spec["desiredCount"] = 1
-            objects += _service_objects(spec, td, mapping.template, world, notes)
+            _add(objects, _service_objects(spec, td, mapping.template, world, notes))
     notes += _secret_notes(mapping.template)
     return Rendered(f"task definition {family}:{revision}", tuple(objects), _finish(notes, objects))
 
@@ -307,7 +307,7 @@ def _render_service(
         elif kind == "pod":
             objects.append(_pod(td, mapping.template, world))
         else:
-            objects += _service_objects(spec, td, mapping.template, world, notes)
+            _add(objects, _service_objects(spec, td, mapping.template, world, notes))
     notes += _secret_notes(mapping.template)
     for key in ("loadBalancers", "serviceRegistries", "placementConstraints", "placementStrategy"):
         if service.get(key):
@@ -355,6 +355,16 @@ def _pod(td: Mapping[str, Any], template: Mapping[str, Any], world: _World) -> d
         region=world.region,
         task_definition=td,
     )
+
+
+def _add(objects: list[dict[str, Any]], new: Iterable[dict[str, Any]]) -> None:
+    """Append ``new``, leaving out an object already there (the Service two workloads share)."""
+    seen = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects}
+    for obj in new:
+        key = (obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"])
+        if key not in seen:
+            seen.add(key)
+            objects.append(obj)
 
 
 def _service_objects(
