@@ -36,7 +36,7 @@ from kecs import arns
 from kecs.backends import kinds
 from kecs.backends.base import Backend, Object
 from kecs.backends.memory import MemoryBackend
-from kecs.backends.memory.simulator import SimulationError
+from kecs.backends.memory.simulator import SimulationError, Simulator
 from kecs.client import backend_of
 from kecs.errors import KecsError
 from kecs.mapping import cluster as cluster_mapping
@@ -53,6 +53,7 @@ __all__ = [
     "fail_image_pulls",
     "remove_instance",
     "set_container_health",
+    "simulator",
     "slow_start",
     "task_pod",
 ]
@@ -68,20 +69,30 @@ class TaskNotFoundError(KecsError, LookupError):
     """No task (or container, or container instance) of that name exists."""
 
 
-def backend(target: Any) -> MemoryBackend:
-    """The embedded backend of ``target`` (a kecs client or a backend)."""
+def backend(target: Any) -> Backend:
+    """The embedded backend of ``target`` (a kecs client or a backend).
+
+    A backend that forwards to an embedded one (it has the embedded ``simulator``, as the
+    test suite's Kubernetes-over-HTTP target does) is accepted too.
+    """
     found: Backend | None = target if isinstance(target, Backend) else backend_of(target)
-    if isinstance(found, MemoryBackend):
-        return found
     if found is None:
         raise NotEmbeddedError(
             f"kecs.testing needs a client made by kecs.client(...) or a kecs.MemoryBackend, "
             f"not {type(target).__name__}"
         )
+    if isinstance(found, MemoryBackend) or isinstance(getattr(found, "simulator", None), Simulator):
+        return found
     raise NotEmbeddedError(
         f"kecs.testing drives kecs's embedded cluster (kecs.MemoryBackend); this client uses "
         f"{type(found).__name__}, whose containers do what their images do"
     )
+
+
+def simulator(target: Any) -> Simulator:
+    """The embedded cluster's Kubernetes-level simulator (``backend.simulator``)."""
+    found: Simulator = getattr(backend(target), "simulator")  # noqa: B009 (typed Backend)
+    return found
 
 
 def task_pod(target: Any, task_arn: str) -> Object:
@@ -132,7 +143,7 @@ def exit_container(
     """
     pod = task_pod(target, task_arn)
     meta = pod["metadata"]
-    backend(target).simulator.exit_container(
+    simulator(target).exit_container(
         meta["namespace"],
         meta["name"],
         _container(pod, container_name),
@@ -155,7 +166,7 @@ def set_container_health(
     """
     pod = task_pod(target, task_arn)
     meta = pod["metadata"]
-    backend(target).simulator.set_health(
+    simulator(target).set_health(
         meta["namespace"], meta["name"], _container(pod, container_name), healthy, probe=probe
     )
 
@@ -168,27 +179,27 @@ def fail_image_pulls(target: Any, pattern: str, message: str | None = None) -> N
     deployment circuit breaker trips if it has one. ``pattern`` matches the image as written
     (``"nginx:*"``) or fully qualified (``"docker.io/library/*"``).
     """
-    backend(target).simulator.fail_image_pulls(pattern, message)
+    simulator(target).fail_image_pulls(pattern, message)
 
 
 def allow_image_pulls(target: Any, pattern: str | None = None) -> None:
     """Undo :func:`fail_image_pulls` (every rule when ``pattern`` is ``None``)."""
-    backend(target).simulator.allow_image_pulls(pattern)
+    simulator(target).allow_image_pulls(pattern)
 
 
 def slow_start(target: Any, pattern: str, seconds: float) -> None:
     """Tasks whose image matches ``pattern`` stay PENDING for ``seconds`` of simulated time
     after they are placed (``0`` removes the rule). Move the clock with :func:`advance`."""
-    backend(target).simulator.slow_start(pattern, seconds)
+    simulator(target).slow_start(pattern, seconds)
 
 
 def crash_on_start(target: Any, pattern: str, exit_code: int = 1, *, after: float = 0.0) -> None:
     """Containers whose image matches ``pattern`` exit with ``exit_code`` ``after`` simulated
     seconds each time they start (a service's tasks keep failing; its circuit breaker trips)."""
-    backend(target).simulator.crash_on_start(pattern, exit_code, after=after)
+    simulator(target).crash_on_start(pattern, exit_code, after=after)
 
 
-def _node_name(embedded: MemoryBackend, instance: str) -> str:
+def _node_name(embedded: Backend, instance: str) -> str:
     parsed = arns.parse(instance)
     if parsed is not None:
         if parsed.resource_type != "container-instance":
@@ -212,12 +223,11 @@ def remove_instance(
     Its tasks stop (``stopCode`` ``InfrastructureHealth``, "Host EC2 (instance <node>)
     terminated."); services start replacements on the remaining instances.
     """
-    embedded = backend(target)
-    embedded.simulator.remove_node(
-        _node_name(embedded, container_instance), reason=reason, message=message
-    )
+    name = _node_name(backend(target), container_instance)
+    simulator(target).remove_node(name, reason=reason, message=message)
 
 
 def advance(target: Any, seconds: float) -> datetime:
     """Move the simulated clock ``seconds`` forward and run what became due; the new time."""
-    return backend(target).advance(seconds)
+    moved: datetime = getattr(backend(target), "advance")(seconds)  # noqa: B009
+    return moved
