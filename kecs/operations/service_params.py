@@ -192,8 +192,11 @@ def _check_common(spec: Params, daemon: bool) -> None:
 
 
 def _defaults(ref: ClusterRef, spec: Params) -> None:
-    """What ECS fills in from the cluster: capacity providers, Service Connect namespace."""
+    """What ECS fills in: AZ rebalancing, and from the cluster capacity providers and the
+    Service Connect namespace."""
     daemon = spec.get("schedulingStrategy") == DAEMON
+    if not daemon:
+        spec.setdefault("availabilityZoneRebalancing", "ENABLED")
     if not spec.get("launchType") and not spec.get("capacityProviderStrategy"):
         default = ref.spec.default_capacity_provider_strategy
         if default and not daemon:

@@ -45,6 +45,7 @@ def test_create_returns_the_service_as_describe_shows_it(ecs: Any, web: str) -> 
     assert created["launchType"] == "EC2"
     assert created["schedulingStrategy"] == "REPLICA"
     assert created["deploymentController"] == {"type": "ECS"}
+    assert created["availabilityZoneRebalancing"] == "ENABLED"  # ECS's default on create
     config = created["deploymentConfiguration"]
     assert (config["maximumPercent"], config["minimumHealthyPercent"]) == (200, 100)
     (primary,) = created["deployments"]
