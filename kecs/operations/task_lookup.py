@@ -93,10 +93,6 @@ def is_standalone(pod: Mapping[str, Any]) -> bool:
     return not owned and labels.SERVICE not in (meta.get("labels") or {})
 
 
-def node_uid_matches(node: Mapping[str, Any], instance_id: str) -> bool:
-    return ids.container_instance_id(node) == instance_id
-
-
 def container_instance_id_of(ctx: RequestContext, cluster_name: str, value: str) -> str | None:
     """The container instance id (32 hex) ``value`` (an id or an ARN) names, else ``None``."""
     if arns.is_arn(value):

@@ -21,6 +21,7 @@ One Pod per task, in the cluster's Namespace (docs: the design of issue 3):
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from kecs.arns import Arn
@@ -28,7 +29,7 @@ from kecs.backends import kinds
 from kecs.backends.base import Object
 from kecs.backends.errors import NotFound
 from kecs.errors import InvalidParameterException
-from kecs.mapping import pod_state, task_keys
+from kecs.mapping import k8s_time, pod_state, task_keys
 from kecs.operations import tagging
 from kecs.operations.cluster_lookup import ClusterRef, resolve_cluster
 from kecs.operations.context import RequestContext
@@ -73,6 +74,20 @@ def _has_tags(pod: Object) -> bool:
     return bool(task_keys.json_value(task_keys.annotations_of(pod), task_keys.TAGS, []))
 
 
+def _as_stopped(pod: Object, reason: str, now: datetime) -> Object:
+    """The pod as it was, deleted with its stop record: when Kubernetes removed it at once
+    (no finalizer kept it), this is what the task was when it stopped."""
+    meta = dict(pod["metadata"])
+    meta["annotations"] = {
+        **(meta.get("annotations") or {}),
+        task_keys.STOP_CODE: USER_INITIATED,
+        task_keys.STOPPED_REASON: reason,
+        task_keys.STOPPING_AT: k8s_time.format(now),
+    }
+    meta.setdefault("deletionTimestamp", k8s_time.format(now))
+    return {**pod, "metadata": meta}
+
+
 @operation("StopTask")
 def stop_task(ctx: RequestContext, params: Params) -> Params:
     cluster = resolve_cluster(ctx, params.get("cluster"))
@@ -88,7 +103,8 @@ def stop_task(ctx: RequestContext, params: Params) -> Params:
         sweep.see(pod)
         pod = sweep.run().get(name, pod) or pod
     else:
-        pod = stop_pod(ctx, cluster.namespace, name, USER_INITIATED, reason, now) or pod
+        stopped = stop_pod(ctx, cluster.namespace, name, USER_INITIATED, reason, now)
+        pod = stopped if stopped is not None else _as_stopped(pod, reason, now)
     task = TaskRenderer(ctx, cluster).render_all([pod], include_tags=_has_tags(pod))[0]
     return {"task": task}
 

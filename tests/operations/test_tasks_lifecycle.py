@@ -262,3 +262,15 @@ def test_unhealthy_container(ecs: Any) -> None:
     unhealthy = describe(ecs, task["taskArn"])
     assert unhealthy["healthStatus"] == "UNHEALTHY"
     assert unhealthy["containers"][0]["healthStatus"] == "UNHEALTHY"
+
+
+def test_stop_task_whose_pod_kubernetes_removes_at_once(ecs: Any, backend: Any) -> None:
+    (task,) = run(ecs)
+    (pod,) = task_pods(backend)
+    backend.patch(
+        kinds.POD, pod["metadata"]["name"], {"metadata": {"finalizers": None}}, namespace()
+    )
+    stopped = ecs.stop_task(task=task["taskArn"])["task"]
+    assert (stopped["desiredStatus"], stopped["stopCode"]) == ("STOPPED", "UserInitiated")
+    assert task_pods(backend) == []
+    assert ecs.describe_tasks(tasks=[task["taskArn"]])["failures"][0]["reason"] == "MISSING"
