@@ -2,6 +2,9 @@
 
 Every waiter gets ``WaiterConfig={"Delay": 1, "MaxAttempts": 1}``: it must succeed on its first
 poll, because the embedded cluster reaches each state before the call that caused it returns.
+The scenarios run on every backend target (tests/targets.py: the embedded backend, a
+KubernetesBackend over HTTP, a real cluster when configured); the classic flow also runs once
+on a backend that validates every object kecs writes against the Kubernetes schema (strict).
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from typing import Any
 import pytest
 
 import kecs
-from kecs.backends.memory import MemoryBackend
+from kecs.backends.base import Backend
+from tests import targets
 from tests.operations.service_helpers import CheckingBackend
 
 FIRST_POLL = {"Delay": 1, "MaxAttempts": 1}
@@ -19,12 +23,7 @@ CLUSTER = "shop"
 
 
 @pytest.fixture
-def backend() -> CheckingBackend:
-    return CheckingBackend()
-
-
-@pytest.fixture
-def ecs(backend: MemoryBackend) -> Any:
+def ecs(backend: Backend) -> Any:
     return kecs.client("ecs", region_name="eu-west-1", backend=backend)
 
 
@@ -43,7 +42,19 @@ def register(ecs: Any, image: str) -> str:
     return str(response["taskDefinition"]["taskDefinitionArn"])
 
 
-def test_classic_service_flow(ecs: Any, backend: CheckingBackend) -> None:
+@targets.ALL
+def test_classic_service_flow(ecs: Any) -> None:
+    classic_flow(ecs)
+
+
+def test_the_classic_flow_writes_only_strictly_valid_objects() -> None:
+    checking = CheckingBackend()
+    classic_flow(kecs.client("ecs", region_name="eu-west-1", backend=checking))
+    assert checking.checked["Deployment"] >= 3 and checking.checked["Service"] >= 1
+    assert checking.checked["ConfigMap"] >= 1  # the INACTIVE tombstone
+
+
+def classic_flow(ecs: Any) -> None:
     ecs.create_cluster(clusterName=CLUSTER)
     first = register(ecs, "nginx:1.25")
     created = ecs.create_service(
@@ -96,10 +107,9 @@ def test_classic_service_flow(ecs: Any, backend: CheckingBackend) -> None:
     assert ecs.list_services(cluster=CLUSTER)["serviceArns"] == []
     stopped = ecs.describe_tasks(cluster=CLUSTER, tasks=task_arns)["tasks"]
     assert {t["lastStatus"] for t in stopped} == {"STOPPED"}
-    # Every object kecs wrote validated strictly on the way in (CheckingBackend).
-    assert backend.checked["Deployment"] >= 1 and backend.checked["Service"] >= 1
 
 
+@targets.ALL
 def test_run_task_flow(ecs: Any) -> None:
     ecs.create_cluster(clusterName=CLUSTER)
     register(ecs, "busybox")
@@ -114,7 +124,8 @@ def test_run_task_flow(ecs: Any) -> None:
     assert stopped["stoppedReason"] == "done"
 
 
-def test_circuit_breaker_rolls_back(ecs: Any, backend: MemoryBackend) -> None:
+@pytest.mark.backends("memory", "k8s-http")  # the simulator is the embedded cluster's
+def test_circuit_breaker_rolls_back(ecs: Any, backend: Any) -> None:
     ecs.create_cluster(clusterName=CLUSTER)
     good = register(ecs, "nginx:1.25")
     ecs.create_service(
