@@ -147,28 +147,36 @@ def _cluster_arn(ecs: Any, name: str) -> str:
 
 
 def measure() -> list[Row]:
+    """Each operation's requests, on a fresh embedded cluster served over HTTP."""
     if "kecs" not in sys.modules:  # run from a checkout without installing
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import kecs
     from kecs.apiserver import serve_kubernetes_api
     from kecs.backends.memory import MemoryBackend
 
-    memory = MemoryBackend()
-    with serve_kubernetes_api(memory) as server:
+    with serve_kubernetes_api(MemoryBackend()) as server:
         backend = kecs.KubernetesBackend(kubeconfig=server.kubeconfig_path)
-        ecs = kecs.client("ecs", backend=backend)
-        world = _world(ecs)
-        rows = []
-        for label, call in operations(world):
-            # Resolved before the count starts, so the row is the call alone.
-            prepared = call
-            if "(cluster)" in label:
-                arn = _cluster_arn(ecs, "c1")
-                prepared = _with_arn(label, arn)
-            backend.requests.reset()
-            prepared(ecs)
-            rows.append(Row(label, backend.requests.total, backend.requests.by_verb_and_kind()))
-        backend.close()
+        try:
+            return measure_on(backend)
+        finally:
+            backend.close()
+
+
+def measure_on(backend: Any) -> list[Row]:
+    """Each operation's requests on ``backend`` (a KubernetesBackend with an empty world)."""
+    import kecs
+
+    ecs = kecs.client("ecs", backend=backend)
+    world = _world(ecs)
+    rows = []
+    for label, call in operations(world):
+        prepared = call
+        if "(cluster)" in label:
+            # The ARN is looked up before the count starts, so the row is the call alone.
+            prepared = _with_arn(label, _cluster_arn(ecs, "c1"))
+        backend.requests.reset()
+        prepared(ecs)
+        rows.append(Row(label, backend.requests.total, backend.requests.by_verb_and_kind()))
     return rows
 
 
