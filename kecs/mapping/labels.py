@@ -45,7 +45,9 @@ ANN_CONTAINERS = f"{DOMAIN}/containers"  # JSON {k8s container name: ECS-only co
 ANN_TASK_METADATA = f"{DOMAIN}/task-metadata"  # JSON: task members kept as metadata
 ANN_VOLUME_NAMES = f"{DOMAIN}/volume-names"  # JSON {k8s volume name: ECS volume name}
 ANN_PORT_MAPPINGS = f"{DOMAIN}/port-mappings"  # JSON list: port names, appProtocol
-ANN_SECRETS = f"{DOMAIN}/secrets"  # JSON {Secret name: {"source", "kind", "keys": {key: valueFrom}}}
+ANN_SECRETS = (
+    f"{DOMAIN}/secrets"  # JSON {Secret name: {"source", "kind", "keys": {key: valueFrom}}}
+)
 ANN_TASK_ROLE_ARN = f"{DOMAIN}/task-role-arn"
 ANN_EXECUTION_ROLE_ARN = f"{DOMAIN}/execution-role-arn"
 
