@@ -19,6 +19,15 @@ from tests import targets
 from tests.operations.service_helpers import CheckingBackend
 
 FIRST_POLL = {"Delay": 1, "MaxAttempts": 1}
+#: A real cluster pulls images and starts containers for real: there, waiters wait.
+PATIENT = {"Delay": 2, "MaxAttempts": 150}
+
+
+@pytest.fixture
+def polls(backend_target: str) -> dict[str, int]:
+    return PATIENT if backend_target == "k8s-real" else FIRST_POLL
+
+
 CLUSTER = "shop"
 
 
@@ -43,18 +52,18 @@ def register(ecs: Any, image: str) -> str:
 
 
 @targets.ALL
-def test_classic_service_flow(ecs: Any) -> None:
-    classic_flow(ecs)
+def test_classic_service_flow(ecs: Any, polls: dict[str, int]) -> None:
+    classic_flow(ecs, polls)
 
 
 def test_the_classic_flow_writes_only_strictly_valid_objects() -> None:
     checking = CheckingBackend()
-    classic_flow(kecs.client("ecs", region_name="eu-west-1", backend=checking))
+    classic_flow(kecs.client("ecs", region_name="eu-west-1", backend=checking), FIRST_POLL)
     assert checking.checked["Deployment"] >= 3 and checking.checked["Service"] >= 1
     assert checking.checked["ConfigMap"] >= 1  # the INACTIVE tombstone
 
 
-def classic_flow(ecs: Any) -> None:
+def classic_flow(ecs: Any, polls: dict[str, int]) -> None:
     ecs.create_cluster(clusterName=CLUSTER)
     first = register(ecs, "nginx:1.25")
     created = ecs.create_service(
@@ -63,9 +72,7 @@ def classic_flow(ecs: Any) -> None:
     assert created["status"] == "ACTIVE"
     assert created["taskDefinition"] == first
 
-    ecs.get_waiter("services_stable").wait(
-        cluster=CLUSTER, services=["web"], WaiterConfig=FIRST_POLL
-    )
+    ecs.get_waiter("services_stable").wait(cluster=CLUSTER, services=["web"], WaiterConfig=polls)
 
     task_arns = ecs.list_tasks(cluster=CLUSTER, serviceName="web")["taskArns"]
     assert len(task_arns) == 3
@@ -79,9 +86,7 @@ def classic_flow(ecs: Any) -> None:
     second = register(ecs, "nginx:1.27")
     updated = ecs.update_service(cluster=CLUSTER, service="web", taskDefinition="web:2")
     assert updated["service"]["taskDefinition"] == second
-    ecs.get_waiter("services_stable").wait(
-        cluster=CLUSTER, services=["web"], WaiterConfig=FIRST_POLL
-    )
+    ecs.get_waiter("services_stable").wait(cluster=CLUSTER, services=["web"], WaiterConfig=polls)
     service = ecs.describe_services(cluster=CLUSTER, services=["web"])["services"][0]
     (primary,) = service["deployments"]
     assert primary["status"] == "PRIMARY"
@@ -101,23 +106,21 @@ def classic_flow(ecs: Any) -> None:
     assert (scaled["desiredCount"], scaled["runningCount"]) == (0, 0)
     deleted = ecs.delete_service(cluster=CLUSTER, service="web")["service"]
     assert deleted["status"] == "DRAINING"
-    ecs.get_waiter("services_inactive").wait(
-        cluster=CLUSTER, services=["web"], WaiterConfig=FIRST_POLL
-    )
+    ecs.get_waiter("services_inactive").wait(cluster=CLUSTER, services=["web"], WaiterConfig=polls)
     assert ecs.list_services(cluster=CLUSTER)["serviceArns"] == []
     stopped = ecs.describe_tasks(cluster=CLUSTER, tasks=task_arns)["tasks"]
     assert {t["lastStatus"] for t in stopped} == {"STOPPED"}
 
 
 @targets.ALL
-def test_run_task_flow(ecs: Any) -> None:
+def test_run_task_flow(ecs: Any, polls: dict[str, int]) -> None:
     ecs.create_cluster(clusterName=CLUSTER)
-    register(ecs, "busybox")
+    register(ecs, "nginx:1.25")
     task = ecs.run_task(cluster=CLUSTER, taskDefinition="web", count=1)["tasks"][0]
     arn = task["taskArn"]
-    ecs.get_waiter("tasks_running").wait(cluster=CLUSTER, tasks=[arn], WaiterConfig=FIRST_POLL)
+    ecs.get_waiter("tasks_running").wait(cluster=CLUSTER, tasks=[arn], WaiterConfig=polls)
     ecs.stop_task(cluster=CLUSTER, task=arn, reason="done")
-    ecs.get_waiter("tasks_stopped").wait(cluster=CLUSTER, tasks=[arn], WaiterConfig=FIRST_POLL)
+    ecs.get_waiter("tasks_stopped").wait(cluster=CLUSTER, tasks=[arn], WaiterConfig=polls)
     (stopped,) = ecs.describe_tasks(cluster=CLUSTER, tasks=[arn])["tasks"]
     assert stopped["lastStatus"] == "STOPPED"
     assert stopped["stopCode"] == "UserInitiated"
