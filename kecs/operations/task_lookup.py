@@ -14,6 +14,7 @@ needs at most once per call.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
@@ -78,9 +79,12 @@ def find_pods(ctx: RequestContext, namespace: str, task_ids: Collection[str]) ->
     wanted = set(task_ids)
     if not wanted:
         return {}
+    # Compare with uids as Kubernetes writes them (dashed, lower case): no string work per pod.
+    dashed = {str(uuid.UUID(hex=task_id)) for task_id in wanted}
 
     def chosen(obj: dict[str, Any]) -> bool:
-        return ids.uid_hex(str(obj["metadata"].get("uid") or "")) in wanted
+        uid = obj["metadata"].get("uid") or ""
+        return uid in dashed or ("-" not in uid and uid.lower() in wanted)
 
     pods = ctx.backend.list_all(kinds.POD, namespace, selector=TASK_SELECTOR, where=chosen)
     return {ids.task_id(pod): pod for pod in pods}
