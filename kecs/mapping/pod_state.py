@@ -102,12 +102,16 @@ class ContainerView:
     def terminated(self) -> Mapping[str, Any] | None:
         """The termination that ended the container's last run, if it is not running."""
         kind, detail = self.state
+        status = self.status or {}
+        last = (status.get("lastState") or {}).get("terminated")
         if kind == "terminated":
-            return detail
-        if kind == "waiting":
-            last = ((self.status or {}).get("lastState") or {}).get("terminated")
-            if isinstance(last, Mapping):
+            # An ECS task never restarts a container in place: once the kubelet has restarted
+            # one, the run that ended the task is the earlier one, not the kill that followed.
+            if isinstance(last, Mapping) and (status.get("restartCount") or 0) > 0:
                 return last
+            return detail
+        if kind == "waiting" and isinstance(last, Mapping):
+            return last
         return None
 
     @property

@@ -408,3 +408,19 @@ def test_crash_looping_essential_container_is_an_exit() -> None:
 def test_deletion_request_time_accounts_for_the_grace_period() -> None:
     pod = with_status(POD, UP, deleted=30, grace=30)
     assert pod_state.deletion_requested_at(pod) == BASE + timedelta(seconds=30)
+
+
+def test_a_restarted_container_reports_the_exit_that_ended_the_task() -> None:
+    """After a kubelet restart, the STOPPED task shows the first exit, not the later kill."""
+    from kecs.mapping.pod_state import ContainerView
+
+    status = {
+        "name": "web",
+        "restartCount": 1,
+        "state": {"terminated": {"exitCode": 143, "reason": "Error"}},
+        "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}},
+    }
+    restarted = ContainerView("web", "web", True, {"name": "web"}, status)
+    assert restarted.terminated is not None and restarted.terminated["exitCode"] == 1
+    first_run = ContainerView("web", "web", True, {"name": "web"}, {**status, "restartCount": 0})
+    assert first_run.terminated is not None and first_run.terminated["exitCode"] == 143
