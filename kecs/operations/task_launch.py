@@ -30,7 +30,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from kecs import arns
 from kecs.backends import kinds
 from kecs.backends.base import Object
 from kecs.backends.errors import AlreadyExists, NotFound
@@ -254,8 +253,8 @@ def launch(ctx: RequestContext, params: Params, *, start: bool) -> Params:
     created = [_create(ctx, builder, pod) for pod in pods]
     tasks: list[Object] = []
     failures: list[Params] = []
-    for pod in created:
-        failure = unplaced(pod, arns.cluster(ctx.region, ctx.account_id, cluster.name))
+    for pod, placement in zip(created, placements, strict=True):
+        failure = unplaced(pod, placement.instance_arn or cluster.arn)
         if failure is None:
             tasks.append(pod)
         else:

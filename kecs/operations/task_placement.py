@@ -13,9 +13,10 @@
   ``awsvpc`` tasks need ``networkConfiguration.awsvpcConfiguration`` with subnets, other
   network modes refuse one.
 - A pod the scheduler declared unschedulable is not a task: RunTask/StartTask report a
-  failure with ECS's reason (``RESOURCE:MEMORY``, ``RESOURCE:CPU``, ``RESOURCE:PORTS_TCP``,
-  ``ATTRIBUTE`` for selectors/affinity/taints ...) and the scheduler's message as ``detail``,
-  and the pod is deleted. The embedded cluster schedules at once, so this shows in the
+  failure (its ``arn``: the cluster's, or StartTask's container instance) with ECS's reason
+  (``RESOURCE:MEMORY``, ``RESOURCE:CPU``, ``RESOURCE:PORTS_TCP``, ``ATTRIBUTE`` for
+  selectors/affinity/taints ...) and the scheduler's message as ``detail``, and the pod is
+  deleted. The embedded cluster schedules at once, so this shows in the
   RunTask response; a real cluster schedules later, so there the task is returned
   PROVISIONING and stays so while it does not fit.
 """
@@ -28,8 +29,9 @@ from typing import Any
 
 import attrs
 
+from kecs import arns
 from kecs.errors import InvalidParameterException
-from kecs.mapping import pod_state
+from kecs.mapping import ids, pod_state
 from kecs.operations.cluster_lookup import ClusterRef
 from kecs.operations.context import RequestContext
 from kecs.operations.task_lookup import container_instance_id_of, nodes_by_instance_id
@@ -48,8 +50,9 @@ _CHECKED_LAUNCH_TYPES = frozenset({"EC2", "FARGATE", "EXTERNAL"})
 class Placement:
     launch_type: str
     capacity_provider: str | None = None
-    #: StartTask: the Node the task must run on.
+    #: StartTask: the Node the task must run on, and its container instance ARN.
     node: str | None = None
+    instance_arn: str | None = None
 
 
 def provider_sequence(strategy: Sequence[Mapping[str, Any]], count: int) -> list[str]:
@@ -122,7 +125,10 @@ def start_placements(ctx: RequestContext, cluster: ClusterRef, params: Params) -
             raise InvalidParameterException(
                 f"The referenced container instance was not found: {value}"
             )
-        placements.append(Placement(EC2, None, node["metadata"]["name"]))
+        arn = arns.container_instance(
+            ctx.region, ctx.account_id, cluster.name, ids.container_instance_id(node)
+        )
+        placements.append(Placement(EC2, None, node["metadata"]["name"], arn))
     return placements
 
 

@@ -417,6 +417,7 @@ def test_start_task_on_a_full_instance_fails(ecs: Any) -> None:
     )
     assert response["tasks"] == []
     assert response["failures"][0]["reason"] == "RESOURCE:MEMORY"
+    assert response["failures"][0]["arn"] == probe["containerInstanceArn"]
 
 
 def test_every_created_pod_is_schema_valid(ecs: Any, backend: Any) -> None:
