@@ -50,19 +50,10 @@ class Deployments:
         manager.watch(kinds.REPLICA_SET, self._on_rs)
 
     def _on_deployment(self, old: Object | None, new: Object | None) -> None:
-        if new is None:
-            return
-        if (
-            old is not None
-            and old["spec"] is new["spec"]
-            and old["metadata"]
-            == {
-                **new["metadata"],
-                "resourceVersion": old["metadata"]["resourceVersion"],
-            }
-        ):
-            return
-        self.manager.enqueue(NAME, (new["metadata"]["namespace"], new["metadata"]["name"]))
+        # Every change, its own status writes included, brings one more sync (as the
+        # informer's update events do): that sync sees the new status, e.g. to clean up.
+        if new is not None:
+            self.manager.enqueue(NAME, (new["metadata"]["namespace"], new["metadata"]["name"]))
 
     def _on_rs(self, old: Object | None, new: Object | None) -> None:
         obj = new if new is not None else old

@@ -115,7 +115,7 @@ class Kubelet:
             self.server.delete(kinds.POD, *key, grace=0)
             return
         due = rt.next_due(now)
-        if due is not None:
+        if due is not None and due > now:
             self.manager.enqueue_at(NAME, key, due)
 
     def _phase(self, pod: Object, rt: PodRuntime) -> tuple[str, str | None, str | None]:
@@ -157,10 +157,9 @@ class Kubelet:
                 c.terminate(now, 0)
             if c.terminated and c.exit_code == 0:
                 continue
+            self._hold_apps(rt)
             if c.terminated and policy == "Never":
                 self._finish(rt, now)
-            else:
-                self._hold_apps(rt)
             return
         for c in rt.apps:
             self._drive(c, rt, now, lambda c: _restarts(policy, c))

@@ -27,6 +27,7 @@ Object = dict[str, Any]
 PodKey = tuple[str, str]
 
 NAME = "replicaset"
+DEPLOYMENT_SYNC = "deployment"
 DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
 #: Waiting reasons that mean a pod will not get going without outside intervention.
 STUCK_REASONS = frozenset(
@@ -142,6 +143,10 @@ class ReplicaSets:
         cls = None if pod is None else self.classify(rs, pod, state, key)
         if state.put(key, cls) or pod is None:
             self.manager.enqueue(NAME, (rs_key[1], rs_key[2]))
+            # The Deployment reads these counters (stuck pods, availability) directly.
+            for ref in rs["metadata"].get("ownerReferences") or ():
+                if ref.get("controller") and ref.get("kind") == "Deployment":
+                    self.manager.enqueue(DEPLOYMENT_SYNC, (rs_key[1], ref["name"]))
 
     def classify(self, rs: Object, pod: Object, state: SetState, key: PodKey) -> PodClass:
         meta, status = pod["metadata"], pod.get("status") or {}

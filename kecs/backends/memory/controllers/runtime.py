@@ -198,7 +198,7 @@ class Container:
                 self.crash[0] if self.crash else None,
                 self.live_kill_at,
                 self.stop_at,
-                self.backoff_until if self.state != "running" else None,
+                self.backoff_until if self.reason == "CrashLoopBackOff" else None,
                 self.pull_retry_at,
                 self.pull_failed_at + timedelta(seconds=PULL_ERROR_SHOWN)
                 if self.pull_failed_at and self.reason == "ErrImagePull"
