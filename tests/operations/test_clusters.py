@@ -48,6 +48,14 @@ def namespace_of(name: str, region: str = REGION, account: str = ACCOUNT) -> str
 
 
 def add_pod(backend: MemoryBackend, cluster: str, name: str, phase: str, **extra: str) -> None:
+    """A task pod driven into ``phase`` the way a cluster gets there (the API server ignores
+    ``status`` on create): Pending = unschedulable, Succeeded/Failed = its container exits."""
+    spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "containers": [{"name": "c", "image": "nginx"}],
+    }
+    if phase == "Pending":
+        spec["nodeSelector"] = {"kecs.test/no-such-node": "true"}
     backend.create(
         {
             "apiVersion": "v1",
@@ -57,10 +65,14 @@ def add_pod(backend: MemoryBackend, cluster: str, name: str, phase: str, **extra
                 "namespace": namespace_of(cluster),
                 "labels": {labels.RESOURCE: "task", **extra},
             },
-            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
-            "status": {"phase": phase},
+            "spec": spec,
         }
     )
+    if phase in ("Succeeded", "Failed"):
+        code = 0 if phase == "Succeeded" else 1
+        backend.simulator.exit_container(namespace_of(cluster), name, "c", code)
+    pod = backend.get(kinds.POD, name, namespace_of(cluster))
+    assert pod["status"]["phase"] == phase
 
 
 def add_workload(
@@ -576,6 +588,7 @@ def test_delete_refuses_while_services_are_active(ecs: Any, backend: MemoryBacke
     assert ecs.delete_cluster(cluster="web")["cluster"]["status"] == "INACTIVE"
 
 
+@pytest.mark.backends("memory", "k8s-http")  # drives pod states with the embedded simulator
 def test_delete_refuses_while_tasks_are_active(ecs: Any, backend: MemoryBackend) -> None:
     ecs.create_cluster(clusterName="web")
     add_pod(backend, "web", "done", "Succeeded")
@@ -605,6 +618,7 @@ def test_delete_refuses_while_container_instances_are_registered(
 # -- counters ----------------------------------------------------------------------------------
 
 
+@pytest.mark.backends("memory", "k8s-http")  # drives pod states with the embedded simulator
 def test_counters_come_from_the_backend(ecs: Any, backend: MemoryBackend) -> None:
     ecs.create_cluster(clusterName="web")
     ecs.create_cluster(clusterName="other")
@@ -618,8 +632,7 @@ def test_counters_come_from_the_backend(ecs: Any, backend: MemoryBackend) -> Non
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {"name": "sidecar", "namespace": namespace_of("web")},
-            "spec": {"containers": [{"name": "c", "image": "x"}]},
-            "status": {"phase": "Running"},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
         }
     )
     add_workload(backend, "web", "svc1", **{labels.LAUNCH_TYPE: "FARGATE"})
@@ -644,7 +657,7 @@ def test_counters_come_from_the_backend(ecs: Any, backend: MemoryBackend) -> Non
     other = ecs.describe_clusters(clusters=["other"])["clusters"][0]
     assert other["runningTasksCount"] == 1 and other["activeServicesCount"] == 0
     # Counters follow the backend: a pod that stops no longer counts.
-    backend.patch(kinds.POD, "r1", {"status": {"phase": "Failed"}}, namespace_of("web"))
+    backend.simulator.exit_container(namespace_of("web"), "r1", "c", 1)
     assert ecs.describe_clusters(clusters=["web"])["clusters"][0]["runningTasksCount"] == 1
     assert ecs.create_cluster(clusterName="web")["cluster"]["runningTasksCount"] == 1
 
