@@ -93,7 +93,18 @@ def real(**options: Any) -> Any:
 
 
 def wipe_kecs_objects(backend: Backend, timeout: float = 180.0) -> None:
-    """Delete every kecs-labelled namespace (and so everything in it) and wait until gone."""
+    """Delete every kecs-labelled namespace (and so everything in it) and wait until gone.
+
+    Stopped-task records are pods held by a finalizer; it is lifted first, or their
+    namespaces would wait for kecs's retention sweep.
+    """
+    for pod in backend.list_all(kinds.POD, selector=MANAGED):
+        if pod["metadata"].get("finalizers"):
+            with contextlib.suppress(NotFound):
+                meta = pod["metadata"]
+                backend.patch(
+                    kinds.POD, meta["name"], {"metadata": {"finalizers": None}}, meta["namespace"]
+                )
     for ns in backend.list_all(kinds.NAMESPACE, selector=MANAGED):
         with contextlib.suppress(NotFound):
             backend.delete(kinds.NAMESPACE, ns["metadata"]["name"])
