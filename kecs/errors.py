@@ -131,3 +131,7 @@ class ServiceDeploymentNotFoundException(ECSError):
 
 class NamespaceNotFoundException(ECSError):
     code = "NamespaceNotFoundException"
+
+
+class AttributeLimitExceededException(ECSError):
+    code = "AttributeLimitExceededException"
