@@ -7,6 +7,7 @@ Kubernetes ``Status``.
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -237,11 +238,17 @@ def delete(backend: Backend, route: Route, body: Any, query: Query) -> Answer:
                 f"{field} in object meta: {current['metadata'].get(field)}"
             )
     grace = options.get("gracePeriodSeconds", query.get("gracePeriodSeconds"))
-    deleter = getattr(backend, "delete_with_grace", None)
-    if grace is not None and callable(deleter):
-        deleter(route.kind, route.name, route.namespace, int(grace))
-    else:
-        backend.delete(route.kind, route.name, route.namespace)
+    extra: dict[str, Any] = {}
+    # Backends whose delete takes Kubernetes' options (the embedded one does) get them.
+    accepted = inspect.signature(backend.delete).parameters
+    if policy is not None and "propagation_policy" in accepted:
+        extra["propagation_policy"] = policy
+    if grace is not None and "grace_period_seconds" in accepted:
+        try:
+            extra["grace_period_seconds"] = int(grace)
+        except (TypeError, ValueError):
+            raise BadRequest(f"invalid gracePeriodSeconds {grace!r}") from None
+    backend.delete(route.kind, route.name, route.namespace, **extra)
     try:
         # Still there (finalizers, graceful termination): answer with the object, as the API does.
         return 200, backend.get(route.kind, route.name, route.namespace)

@@ -252,19 +252,26 @@ def test_delete_preconditions(server: KubernetesApiServer, memory: MemoryBackend
 
 
 def test_status_subresource(server: KubernetesApiServer, memory: MemoryBackend) -> None:
-    memory.create(deployment("web", "default"))
-    path = "/apis/apps/v1/namespaces/default/deployments/web/status"
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "lb", "namespace": "default"},
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
+    }
+    memory.create(service)
+    path = "/api/v1/namespaces/default/services/lb/status"
     code, current = call(server, "GET", path)
-    assert code == 200 and current["kind"] == "Deployment"
+    assert code == 200 and current["kind"] == "Service"
+    ingress = {"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]}}
     code, patched = call(
-        server,
-        "PATCH",
-        path,
-        {"status": {"observedGeneration": 99}},
-        content_type="application/merge-patch+json",
+        server, "PATCH", path, {"status": ingress}, content_type="application/merge-patch+json"
     )
     assert code == 200, patched
-    assert memory.get(kinds.DEPLOYMENT, "web", "default")["status"]["observedGeneration"] == 99
+    assert memory.get(kinds.SERVICE, "lb", "default")["status"] == ingress
+    current = memory.get(kinds.SERVICE, "lb", "default")
+    current["status"] = {"loadBalancer": {}}
+    code, replaced = call(server, "PUT", path, current)
+    assert code == 200 and replaced["status"] == {"loadBalancer": {}}
 
 
 def test_kubeconfig_points_at_the_server(server: KubernetesApiServer) -> None:
@@ -272,3 +279,39 @@ def test_kubeconfig_points_at_the_server(server: KubernetesApiServer) -> None:
     assert config["clusters"][0]["cluster"]["server"] == server.url
     assert config["current-context"] == "kecs"
     assert server.url.startswith("http://127.0.0.1:")
+
+
+def test_delete_options_reach_the_embedded_backend(
+    server: KubernetesApiServer, memory: MemoryBackend
+) -> None:
+    ecs = kecs.client("ecs", backend=memory)
+    ecs.create_cluster(clusterName="c")
+    ecs.register_task_definition(
+        family="t", containerDefinitions=[{"name": "app", "image": "nginx", "memory": 64}]
+    )
+    [task] = ecs.run_task(cluster="c", taskDefinition="t")["tasks"]
+    [pod] = [
+        p
+        for p in memory.list_all(kinds.POD)
+        if p["metadata"]["uid"].replace("-", "") in task["taskArn"]
+    ]
+    meta = pod["metadata"]
+    path = f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}"
+    code, answer = call(server, "DELETE", path, {"gracePeriodSeconds": 5})
+    # The task's record finalizer keeps the pod, terminating: it comes back as the answer.
+    assert code == 200 and answer["kind"] == "Pod"
+    assert answer["metadata"]["deletionTimestamp"]
+    assert call(server, "DELETE", path, {"gracePeriodSeconds": "soon"})[0] == 400
+
+
+def test_kubernetes_backend_sends_delete_options(memory: MemoryBackend) -> None:
+    from tests import targets
+
+    memory.create(deployment("web", "default"))
+    kube = targets.served(memory)
+    try:
+        kube.delete(kinds.DEPLOYMENT, "web", "default", propagation_policy="Orphan")
+    finally:
+        kube.close()
+    # Orphaned: the ReplicaSet the Deployment made outlives it.
+    assert memory.list_all(kinds.REPLICA_SET, "default")

@@ -235,9 +235,25 @@ class KubernetesBackend(Backend):
                     return current
             raise failed.error from None
 
-    def delete(self, kind: ResourceKind, name: str, namespace: str | None = None) -> None:
+    def delete(
+        self,
+        kind: ResourceKind,
+        name: str,
+        namespace: str | None = None,
+        *,
+        grace_period_seconds: int | None = None,
+        propagation_policy: str = "Background",
+    ) -> None:
+        """Delete; ``grace_period_seconds`` and ``propagation_policy`` as ``DeleteOptions``
+        (the embedded backend takes the same keywords)."""
         path = paths.item(kind, name, _namespace(kind, namespace))
-        options = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
+        options: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "propagationPolicy": propagation_policy,
+        }
+        if grace_period_seconds is not None:
+            options["gracePeriodSeconds"] = grace_period_seconds
         try:
             self._transport.send("delete", kind, "DELETE", path, body=options)
         except RequestFailed as failed:
