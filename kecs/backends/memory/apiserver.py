@@ -15,6 +15,7 @@ that terminate before they disappear. Every change is reported to :attr:`listene
 
 from __future__ import annotations
 
+import functools
 import random
 import uuid
 from collections.abc import Callable
@@ -67,6 +68,7 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_timestamp(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
 
@@ -115,6 +117,8 @@ class ApiServer:
         self.services = ServiceAllocator()
         self._version = 0
         self._born = 0
+        self._stamp_for: datetime | None = None
+        self._stamp = ""
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -135,7 +139,10 @@ class ApiServer:
         return None if key is None else self.table.get(*key)
 
     def timestamp(self) -> str:
-        return format_timestamp(self.now())
+        now = self.now()
+        if now != self._stamp_for:
+            self._stamp_for, self._stamp = now, format_timestamp(now)
+        return self._stamp
 
     # -- writes ----------------------------------------------------------------------------
 

@@ -101,7 +101,7 @@ class Simulator:
             readiness = has_readiness and probe in (None, "readiness")
             liveness = has_liveness and probe in (None, "liveness")
             if not (readiness or liveness):
-                wanted = f"a {probe} probe" if probe else "a readiness or liveness probe"
+                wanted = f"{probe} probe" if probe else "readiness or liveness probe"
                 raise SimulationError(f'container "{container}" of pod "{pod}" has no {wanted}')
             if readiness:
                 found.unready = not healthy

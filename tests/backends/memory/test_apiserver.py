@@ -293,7 +293,7 @@ def test_pod_specs_are_immutable_but_images_and_deadlines(backend: MemoryBackend
 
 
 def test_pods_need_containers_with_unique_names(backend: MemoryBackend) -> None:
-    with pytest.raises(Invalid, match="spec.containers: Required value"):
+    with pytest.raises(Invalid, match=r"spec\.containers: Required value"):
         backend.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {}})
     with pytest.raises(Invalid, match='Duplicate value: "a"'):
         backend.create(pod("p", container("a"), container("a")))
