@@ -13,8 +13,9 @@ The lifecycle rules (lastStatus, desiredStatus, stop code and reason) are in
   ``stoppingAt``) once STOPPED; ``connectivityAt`` = status.startTime.
 - ``availabilityZone``: the node's ``topology.kubernetes.io/zone``; ``containerInstanceArn``
   (EC2 / EXTERNAL launch types): ``container-instance/<cluster>/<node uid, 32 hex>``.
-- ``awsvpc`` (network mode, or FARGATE): an ``ElasticNetworkInterface`` attachment whose
-  private IPv4 address is the pod IP, and per-container ``networkInterfaces``; other modes:
+- ``awsvpc`` (network mode, or FARGATE): an ``ElasticNetworkInterface`` attachment
+  (:func:`kecs.mapping.networking.eni_attachment`: one of the configured subnets, private
+  IPv4 address = the pod IP), and per-container ``networkInterfaces``; other modes:
   ``networkBindings`` from the port mappings (host port = the pod's hostPort, else the
   container port: the pod IP serves it).
 - ``version``: the pod's ``resourceVersion`` when numeric (it only grows), else 1.
@@ -28,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from kecs import arns
-from kecs.mapping import ids, k8s_time, pod_state, task_containers, task_keys
+from kecs.mapping import ids, k8s_time, networking, pod_state, task_containers, task_keys
 from kecs.mapping.pod_state import RANK, ContainerView, TaskState
 
 FARGATE_PLATFORM_VERSION = "1.4.0"
@@ -256,30 +257,16 @@ class _Task:
     def attachments(self) -> list[dict[str, Any]]:
         if not self.awsvpc:
             return []
-        last = self.state.last_status
-        ip = self.status.get("podIP")
-        if last == "STOPPED":
-            status = "DELETED"
-        elif last == "DEPROVISIONING":
-            status = "DETACHING"
-        elif ip:
-            status = "ATTACHED"
-        else:
-            status = "PRECREATED"
-        details = []
         config = task_keys.json_value(self.notes, task_keys.NETWORK_CONFIGURATION, {})
-        awsvpc = config.get("awsvpcConfiguration") if isinstance(config, Mapping) else None
-        subnets = (awsvpc or {}).get("subnets") or []
-        if subnets:
-            details.append({"name": "subnetId", "value": str(subnets[0])})
-        details.append({"name": "networkInterfaceId", "value": ids.eni_id(self.id)})
-        details.append({"name": "macAddress", "value": ids.mac_address(self.id)})
-        if ip:
-            dns = f"ip-{str(ip).replace('.', '-')}.{self.region}.compute.internal"
-            details.append({"name": "privateDnsName", "value": dns})
-            details.append({"name": "privateIPv4Address", "value": str(ip)})
-        attachment = {"id": ids.attachment_id(self.id), "type": "ElasticNetworkInterface"}
-        return [{**attachment, "status": status, "details": details}]
+        ip = self.status.get("podIP")
+        attachment = networking.eni_attachment(
+            self.id,
+            last_status=self.state.last_status,
+            pod_ip=str(ip) if ip else None,
+            network_configuration=config if isinstance(config, Mapping) else None,
+            region=self.region,
+        )
+        return [attachment]
 
     def overrides_out(self) -> dict[str, Any]:
         given = {
