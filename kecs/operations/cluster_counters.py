@@ -8,8 +8,10 @@ sees the same figures and nothing drifts. Which objects count as what is decided
   (``Succeeded``/``Failed``) is a stopped (or stopping) task and no longer live;
 - service: a Deployment or DaemonSet labelled ``kecs.dev/resource=service`` in the Namespace;
   ACTIVE unless its ``kecs.dev/status`` label says ``DRAINING`` or ``INACTIVE``;
-- container instance: a Node labelled ``kecs.dev/resource=container-instance`` with the
-  cluster's account, region and ``kecs.dev/cluster`` labels;
+- container instance: a Node that serves the cluster, ACTIVE or DRAINING
+  (:func:`kecs.mapping.container_instance.serves`: shared Nodes serve every cluster, a Node
+  labelled ``kecs.dev/cluster`` only its own); only the Nodes *dedicated* to the cluster keep
+  it from being deleted (shared ones go on serving the others);
 - launch type: the ``kecs.dev/launch-type`` label (``FARGATE`` counts as Fargate, anything
   else, or no label, as EC2: ECS's own default launch type).
 """
@@ -22,7 +24,7 @@ from typing import Any
 import attrs
 
 from kecs.backends import kinds
-from kecs.mapping import labels, names
+from kecs.mapping import container_instance, labels
 from kecs.operations.context import RequestContext
 
 TASK = "task"
@@ -40,6 +42,8 @@ class ClusterCounts:
     tasks: Counter[tuple[str, str]] = attrs.field(factory=Counter)
     services: Counter[tuple[str, str]] = attrs.field(factory=Counter)
     container_instances: int = 0
+    #: Container instances labelled for this cluster alone (they block DeleteCluster).
+    dedicated_container_instances: int = 0
 
     def _total(self, counter: Counter[tuple[str, str]], state: str) -> int:
         return sum(n for (s, _), n in counter.items() if s == state)
@@ -129,11 +133,14 @@ def count_cluster(ctx: RequestContext, namespace: str, cluster_name: str) -> Clu
     backend.list_all(kinds.POD, namespace, selector={labels.RESOURCE: TASK}, where=tally_task)
     for kind in (kinds.DEPLOYMENT, kinds.DAEMON_SET):
         backend.list_all(kind, namespace, selector={labels.RESOURCE: SERVICE}, where=tally_service)
-    selector = {
-        labels.RESOURCE: CONTAINER_INSTANCE,
-        labels.ACCOUNT: ctx.account_id,
-        labels.REGION: ctx.region,
-        labels.CLUSTER: names.label_value(cluster_name),
-    }
-    container_instances = len(backend.list_all(kinds.NODE, selector=selector))
-    return ClusterCounts(tasks, services, container_instances)
+    instances = [0, 0]
+
+    def tally_node(node: dict[str, Any]) -> bool:
+        if container_instance.serves(node, ctx.account_id, ctx.region, cluster_name):
+            instances[0] += 1
+            if container_instance.is_dedicated(node):
+                instances[1] += 1
+        return False
+
+    backend.list_all(kinds.NODE, where=tally_node)
+    return ClusterCounts(tasks, services, instances[0], instances[1])

@@ -82,7 +82,9 @@ def create_cluster(ctx: RequestContext, params: Params) -> Params:
         return {"cluster": _existing_cluster(ctx, spec, params)}
     store.sync_isolation(ctx, spec)
     store.delete_tombstone(ctx, spec)
-    return {"cluster": cluster_view(spec, ACTIVE, None, FULL)}
+    # A new cluster has no tasks or services, but the shared Nodes already serve it.
+    namespace = mapping.namespace_name(spec.account, spec.region, spec.name)
+    return {"cluster": cluster_view(spec, ACTIVE, count_cluster(ctx, namespace, name), FULL)}
 
 
 def _existing_cluster(ctx: RequestContext, wanted: mapping.ClusterSpec, params: Params) -> Params:
@@ -237,7 +239,7 @@ def delete_cluster(ctx: RequestContext, params: Params) -> Params:
         )
     if counts.live_tasks:
         raise ClusterContainsTasksException("The Cluster cannot be deleted while Tasks are active.")
-    if counts.container_instances:
+    if counts.dedicated_container_instances:
         raise ClusterContainsContainerInstancesException(
             "The Cluster cannot be deleted while Container Instances are active."
         )

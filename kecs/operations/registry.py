@@ -27,6 +27,10 @@ HANDLER_MODULES = (
     "kecs.operations.service_deployments",
     "kecs.operations.tasks",
     "kecs.operations.task_protection",
+    "kecs.operations.capacity_providers",
+    "kecs.operations.container_instances",
+    "kecs.operations.attributes",
+    "kecs.operations.account_settings",
 )
 
 _handlers: dict[str, Handler] = {}

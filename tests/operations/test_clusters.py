@@ -125,7 +125,7 @@ def test_create_cluster_returns_the_cluster(ecs: Any) -> None:
         "clusterArn": arn("web"),
         "clusterName": "web",
         "status": "ACTIVE",
-        "registeredContainerInstancesCount": 0,
+        "registeredContainerInstancesCount": 3,  # the embedded cluster's shared nodes
         "runningTasksCount": 0,
         "pendingTasksCount": 0,
         "activeServicesCount": 0,
@@ -612,7 +612,8 @@ def test_delete_refuses_while_container_instances_are_registered(
         "The Cluster cannot be deleted while Container Instances are active."
     )
     cluster = ecs.describe_clusters(clusters=["web"])["clusters"][0]
-    assert cluster["registeredContainerInstancesCount"] == 1
+    # The embedded cluster's 3 shared nodes serve every cluster, plus the dedicated one.
+    assert cluster["registeredContainerInstancesCount"] == 4
 
 
 # -- counters ----------------------------------------------------------------------------------
@@ -643,7 +644,7 @@ def test_counters_come_from_the_backend(ecs: Any, backend: MemoryBackend) -> Non
     assert cluster["runningTasksCount"] == 2
     assert cluster["pendingTasksCount"] == 1
     assert cluster["activeServicesCount"] == 2
-    assert cluster["registeredContainerInstancesCount"] == 0
+    assert cluster["registeredContainerInstancesCount"] == 3  # the shared default nodes
     assert {s["name"]: s["value"] for s in cluster["statistics"]} == {
         "runningEC2TasksCount": "1",
         "runningFargateTasksCount": "1",
