@@ -30,7 +30,7 @@ VERBS: dict[ResourceKind, tuple[str, ...]] = {
     kinds.ROLE: WRITE,  # task roles
     kinds.ROLE_BINDING: WRITE,  # task roles
     kinds.INGRESS: WRITE,  # ALB-style load balancers
-    kinds.NODE: ("get", "list", "patch", "update"),  # container instances: attributes, draining
+    kinds.NODE: ("get", "list", "update", "patch", "delete"),  # container instances
     kinds.REPLICA_SET: ("get", "list", "patch", "update"),  # ECS deployments: their annotations
     kinds.CONTROLLER_REVISION: READ,  # DAEMON service revisions
     kinds.EVENT: READ,  # task and service events
