@@ -14,8 +14,9 @@ import attrs
 
 from kecs.backends import kinds
 from kecs.backends.memory.apiserver import ApiServer
+from kecs.backends.memory.controllers.filters import resource_reasons, static_reason
+from kecs.backends.memory.controllers.interpod import Context
 from kecs.backends.memory.controllers.nodes import NodeCache, NodeInfo, NodeSpec, node_object
-from kecs.backends.memory.controllers.scheduler import resource_reasons, static_reason
 
 Object = dict[str, Any]
 
@@ -38,7 +39,7 @@ class Autoscaler:
         self.template = template
         self.max_nodes = max_nodes
 
-    def __call__(self, pod: Object, requests: dict[str, int]) -> bool:
+    def __call__(self, pod: Object, requests: dict[str, int], context: Context | None) -> bool:
         if len(self.nodes.infos) >= self.max_nodes:
             return False
         index = next_node_index(self.server)
@@ -48,7 +49,9 @@ class Autoscaler:
             spec = attrs.evolve(self.template, name=f"kecs-node-{index}", zone=zone)
             node = node_object(spec, index, self.region, timestamp)
             info = NodeInfo(node, index)
-            if static_reason(pod["spec"], info) is None and not resource_reasons(requests, info):
+            if static_reason(pod["spec"], info) is not None or resource_reasons(requests, info):
+                continue
+            if context is None or context.reason(info) is None:
                 self.server.create(node)
                 return True
         return False

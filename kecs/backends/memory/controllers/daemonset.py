@@ -19,8 +19,8 @@ from kecs.backends.errors import BackendError
 from kecs.backends.memory.apiserver import TERMINAL_PHASES, ApiServer, controller_uid
 from kecs.backends.memory.controllers import Manager, conditions
 from kecs.backends.memory.controllers import deployment_util as du
+from kecs.backends.memory.controllers.filters import matches_node, untolerated_taint
 from kecs.backends.memory.controllers.nodes import NodeCache, NodeInfo
-from kecs.backends.memory.controllers.scheduler import matches_node, untolerated_taint
 from kecs.backends.memory.jsoncopy import copy_json
 
 Object = dict[str, Any]

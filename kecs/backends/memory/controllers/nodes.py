@@ -262,11 +262,18 @@ class NodeCache:
             return
         name = new["metadata"]["name"]
         info = self.infos.get(name)
-        if info is None:
-            self.infos[name] = NodeInfo(new, self._added)
-            self._added += 1
-        else:
+        if info is not None:
             info.refresh(new)
+            return
+        info = self.infos[name] = NodeInfo(new, self._added)
+        self._added += 1
+        # Pods may name a node before it registers: they count once it does.
+        for key in self.pods_by_node.get(name, ()):
+            counted = self._counted.get(key)
+            if counted is not None and counted[0] == name:
+                _add_map(info.requested, counted[1])
+                if counted[2]:
+                    info.owners[counted[2]] = info.owners.get(counted[2], 0) + 1
 
     def _on_pod(self, old: Object | None, new: Object | None) -> None:
         obj = new if new is not None else old

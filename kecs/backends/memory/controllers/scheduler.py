@@ -20,9 +20,14 @@ from collections.abc import Callable
 from typing import Any
 
 from kecs.backends import kinds
-from kecs.backends.memory import labelsel
 from kecs.backends.memory.apiserver import TERMINAL_PHASES, ApiServer, controller_uid
 from kecs.backends.memory.controllers import Manager, conditions
+from kecs.backends.memory.controllers.filters import resource_reasons, static_reason
+from kecs.backends.memory.controllers.interpod import (
+    Context,
+    has_required_anti_affinity,
+    has_rules,
+)
 from kecs.backends.memory.controllers.nodes import NodeCache, NodeInfo, pod_requests
 
 Object = dict[str, Any]
@@ -31,69 +36,6 @@ PodKey = tuple[str, str]
 NAME = "scheduler"
 _UNRESOLVABLE = "Preemption is not helpful for scheduling"
 _NO_VICTIMS = "No preemption victims found for incoming pod"
-_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
-
-
-def tolerates(tolerations: list[Object], taint: Object) -> bool:
-    for toleration in tolerations:
-        effect = toleration.get("effect")
-        if effect and effect != taint.get("effect"):
-            continue
-        key = toleration.get("key")
-        operator = toleration.get("operator", "Equal")
-        if not key:
-            if operator == "Exists":
-                return True
-            continue
-        if key != taint.get("key"):
-            continue
-        if operator == "Exists" or toleration.get("value", "") == taint.get("value", ""):
-            return True
-    return False
-
-
-def untolerated_taint(spec: Object, info: NodeInfo) -> Object | None:
-    tolerations = spec.get("tolerations") or []
-    for taint in info.taints:
-        if taint.get("effect") in ("NoSchedule", "NoExecute") and not tolerates(tolerations, taint):
-            return taint
-    return None
-
-
-def matches_node(spec: Object, info: NodeInfo) -> bool:
-    """nodeSelector and required node affinity."""
-    selector = spec.get("nodeSelector")
-    if selector and any(info.labels.get(k) != v for k, v in selector.items()):
-        return False
-    terms = labelsel.required_node_affinity(spec)
-    if terms is None:
-        return True
-    return any(labelsel.node_term_matches(t, info.labels, info.name) for t in terms)
-
-
-def static_reason(spec: Object, info: NodeInfo) -> tuple[str, bool] | None:
-    """The first non-resource filter that rejects the node: (reason, unresolvable)."""
-    if info.unschedulable and not tolerates(
-        spec.get("tolerations") or [],
-        {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"},
-    ):
-        return "node(s) were unschedulable", True
-    taint = untolerated_taint(spec, info)
-    if taint is not None:
-        value = taint.get("value")
-        shown = f"{taint.get('key')}: {value}" if value else f"{taint.get('key')}: "
-        return f"node(s) had untolerated taint {{{shown}}}", True
-    if not matches_node(spec, info):
-        return _AFFINITY, True
-    return None
-
-
-def resource_reasons(requests: dict[str, int], info: NodeInfo) -> list[str]:
-    reasons = []
-    for name, need in requests.items():
-        if info.requested.get(name, 0) + need > info.allocatable.get(name, 0):
-            reasons.append("Too many pods" if name == "pods" else f"Insufficient {name}")
-    return reasons
 
 
 def _histogram(reasons: dict[str, int]) -> str:
@@ -115,13 +57,15 @@ class Scheduler:
         manager: Manager,
         server: ApiServer,
         nodes: NodeCache,
-        scale_up: Callable[[Object, dict[str, int]], bool] | None = None,
+        scale_up: Callable[[Object, dict[str, int], Context | None], bool] | None = None,
     ) -> None:
         self.manager = manager
         self.server = server
         self.nodes = nodes
         self.scale_up = scale_up
         self.unschedulable: dict[PodKey, None] = {}
+        #: bound pods with a required pod anti-affinity (it keeps matching pods away too)
+        self.anti_holders: dict[PodKey, None] = {}
         self._retry = False
         manager.register(NAME, self.sync)
         manager.watch(kinds.POD, self._on_pod)
@@ -133,10 +77,21 @@ class Scheduler:
             assert old is not None
             key = (old["metadata"]["namespace"], old["metadata"]["name"])
             self.unschedulable.pop(key, None)
+            self.anti_holders.pop(key, None)
             if old["spec"].get("nodeName"):
                 self._retry = True
             return
         spec = new["spec"]
+        key = (new["metadata"]["namespace"], new["metadata"]["name"])
+        holds = (
+            bool(spec.get("nodeName"))
+            and (new.get("status") or {}).get("phase") not in TERMINAL_PHASES
+            and has_required_anti_affinity(spec)
+        )
+        if holds:
+            self.anti_holders[key] = None
+        elif self.anti_holders.pop(key, 0) is None:
+            self._retry = True
         if not spec.get("nodeName"):
             if old is None or old["spec"] is not spec:
                 self.manager.enqueue(NAME, (new["metadata"]["namespace"], new["metadata"]["name"]))
@@ -167,9 +122,14 @@ class Scheduler:
             self.unschedulable.pop(key, None)
             return
         requests = pod_requests(pod["spec"])
-        node, filters, preemption = self._pick(pod, requests)
-        if node is None and self.scale_up is not None and self.scale_up(pod, requests):
-            node, filters, preemption = self._pick(pod, requests)
+        context = None
+        if self.anti_holders or has_rules(pod["spec"]):
+            context = Context(self.server, self.nodes, pod, list(self.anti_holders))
+        node, filters, preemption = self._pick(pod, requests, context)
+        if node is None and self.scale_up is not None and self.scale_up(pod, requests, context):
+            if context is not None:
+                context = Context(self.server, self.nodes, pod, list(self.anti_holders))
+            node, filters, preemption = self._pick(pod, requests, context)
         if node is not None:
             self.unschedulable.pop(key, None)
             self._bind(pod, node)
@@ -179,13 +139,13 @@ class Scheduler:
         self._set_condition(pod, "False", "Unschedulable", message)
 
     def _pick(
-        self, pod: Object, requests: dict[str, int]
+        self, pod: Object, requests: dict[str, int], context: Context | None
     ) -> tuple[str | None, dict[str, int], dict[str, int]]:
         spec = pod["spec"]
         owner = controller_uid(pod)
         filters: dict[str, int] = {}
         preemption: dict[str, int] = {}
-        best: tuple[int, float, int, str] | None = None
+        best: tuple[int, int, float, int, str] | None = None
         for info in self.nodes.infos.values():
             rejected = static_reason(spec, info)
             if rejected is not None:
@@ -194,6 +154,10 @@ class Scheduler:
             else:
                 reasons = resource_reasons(requests, info)
                 unresolvable = False
+                if not reasons and context is not None:
+                    rejected = context.reason(info)
+                    if rejected is not None:
+                        reasons, unresolvable = [rejected[0]], rejected[1]
             if reasons:
                 for reason in reasons:
                     filters[reason] = filters.get(reason, 0) + 1
@@ -201,6 +165,7 @@ class Scheduler:
                 preemption[answer] = preemption.get(answer, 0) + 1
                 continue
             score = (
+                context.penalty(info) if context is not None else 0,
                 info.owners.get(owner, 0) if owner else 0,
                 _allocated(requests, info),
                 info.requested.get("pods", 0),
@@ -208,7 +173,7 @@ class Scheduler:
             )
             if best is None or score < best:
                 best = score
-        return (best[3] if best else None), filters, preemption
+        return (best[4] if best else None), filters, preemption
 
     def _bind(self, pod: Object, node: str) -> None:
         status = pod.get("status") or {}
