@@ -112,35 +112,60 @@ def _service_state(workload: dict[str, Any]) -> str | None:
 
 def count_cluster(ctx: RequestContext, namespace: str, cluster_name: str) -> ClusterCounts:
     """The counters of the cluster living in ``namespace``."""
-    tasks: Counter[tuple[str, str]] = Counter()
-    services: Counter[tuple[str, str]] = Counter()
+    return count_clusters(ctx, {namespace: cluster_name})[namespace]
+
+
+def count_clusters(ctx: RequestContext, clusters: dict[str, str]) -> dict[str, ClusterCounts]:
+    """Counters of several clusters (namespace -> cluster name) in four backend lists.
+
+    One cluster is counted inside its namespace; several by one list per kind across the
+    namespaces of this account and region, so DescribeClusters costs the same for 1 or 100.
+    """
+    tasks: dict[str, Counter[tuple[str, str]]] = {ns: Counter() for ns in clusters}
+    services: dict[str, Counter[tuple[str, str]]] = {ns: Counter() for ns in clusters}
+    scope = next(iter(clusters)) if len(clusters) == 1 else None
+
+    def selector(resource: str) -> dict[str, str]:
+        if scope is not None:
+            return {labels.RESOURCE: resource}
+        return {
+            labels.RESOURCE: resource,
+            labels.ACCOUNT: ctx.account_id,
+            labels.REGION: ctx.region,
+        }
 
     # The tallies happen in the ``where`` filter, which then declines every object: the
     # embedded backend copies nothing and large clusters are counted in one pass.
     def tally_task(pod: dict[str, Any]) -> bool:
-        state = _task_state(pod)
-        if state is not None:
-            tasks[(state, _launch_type(pod))] += 1
+        counter = tasks.get(pod["metadata"].get("namespace", ""))
+        state = _task_state(pod) if counter is not None else None
+        if counter is not None and state is not None:
+            counter[(state, _launch_type(pod))] += 1
         return False
 
     def tally_service(workload: dict[str, Any]) -> bool:
-        state = _service_state(workload)
-        if state is not None:
-            services[(state, _launch_type(workload))] += 1
+        counter = services.get(workload["metadata"].get("namespace", ""))
+        state = _service_state(workload) if counter is not None else None
+        if counter is not None and state is not None:
+            counter[(state, _launch_type(workload))] += 1
         return False
 
     backend = ctx.backend
-    backend.list_all(kinds.POD, namespace, selector={labels.RESOURCE: TASK}, where=tally_task)
+    backend.list_all(kinds.POD, scope, selector=selector(TASK), where=tally_task)
     for kind in (kinds.DEPLOYMENT, kinds.DAEMON_SET):
-        backend.list_all(kind, namespace, selector={labels.RESOURCE: SERVICE}, where=tally_service)
-    instances = [0, 0]
+        backend.list_all(kind, scope, selector=selector(SERVICE), where=tally_service)
+    instances = {ns: [0, 0] for ns in clusters}
 
     def tally_node(node: dict[str, Any]) -> bool:
-        if container_instance.serves(node, ctx.account_id, ctx.region, cluster_name):
-            instances[0] += 1
-            if container_instance.is_dedicated(node):
-                instances[1] += 1
+        for ns, name in clusters.items():
+            if container_instance.serves(node, ctx.account_id, ctx.region, name):
+                instances[ns][0] += 1
+                if container_instance.is_dedicated(node):
+                    instances[ns][1] += 1
         return False
 
     backend.list_all(kinds.NODE, where=tally_node)
-    return ClusterCounts(tasks, services, instances[0], instances[1])
+    return {
+        ns: ClusterCounts(tasks[ns], services[ns], instances[ns][0], instances[ns][1])
+        for ns in clusters
+    }

@@ -120,3 +120,37 @@ def read_cluster(ctx: RequestContext, name: str) -> ClusterState | None:
     if not mapping.records(tomb, ctx.account_id, ctx.region, name):
         return None
     return ClusterState(mapping.spec_from_object(tomb), INACTIVE, namespace, tomb)
+
+
+def read_clusters(ctx: RequestContext, names: list[str]) -> dict[str, ClusterState | None]:
+    """:func:`read_cluster` for several names in two backend lists, whatever their number."""
+    if len(names) <= 1:
+        return {name: read_cluster(ctx, name) for name in names}
+    owned = labels.ownership(ctx.account_id, ctx.region, mapping.RESOURCE)
+    live: dict[str, dict[str, Any]] = {}
+    for obj in ctx.backend.list_all(kinds.NAMESPACE, selector=owned):
+        name = (obj["metadata"].get("annotations") or {}).get(labels.ANN_CLUSTER_NAME)
+        if (
+            name in names
+            and _is_live(obj)
+            and mapping.records(obj, ctx.account_id, ctx.region, name)
+        ):
+            live[name] = obj
+    tombs: dict[str, dict[str, Any]] = {}
+    if len(live) < len(set(names)):
+        for obj in ctx.backend.list_all(kinds.CONFIG_MAP, labels.SYSTEM_NAMESPACE, selector=owned):
+            name = (obj["metadata"].get("annotations") or {}).get(labels.ANN_CLUSTER_NAME)
+            if name in names and mapping.records(obj, ctx.account_id, ctx.region, name):
+                tombs[name] = obj
+    found: dict[str, ClusterState | None] = {}
+    for name in names:
+        namespace = mapping.namespace_name(ctx.account_id, ctx.region, name)
+        if name in live:
+            obj = live[name]
+            found[name] = ClusterState(mapping.spec_from_object(obj), ACTIVE, namespace, obj)
+        elif name in tombs:
+            obj = tombs[name]
+            found[name] = ClusterState(mapping.spec_from_object(obj), INACTIVE, namespace, obj)
+        else:
+            found[name] = None
+    return found

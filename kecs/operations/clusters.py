@@ -29,7 +29,7 @@ from kecs.mapping import cluster as mapping
 from kecs.mapping import labels
 from kecs.operations import cluster_params as checks
 from kecs.operations import cluster_store as store
-from kecs.operations.cluster_counters import count_cluster
+from kecs.operations.cluster_counters import count_cluster, count_clusters
 from kecs.operations.cluster_lookup import (
     ACTIVE,
     INACTIVE,
@@ -37,6 +37,7 @@ from kecs.operations.cluster_lookup import (
     cluster_arn,
     cluster_name,
     read_cluster,
+    read_clusters,
     resolve_cluster,
 )
 from kecs.operations.cluster_view import FULL, cluster_view
@@ -120,17 +121,20 @@ def describe_clusters(ctx: RequestContext, params: Params) -> Params:
             f"The clusters list can contain at most {checks.MAX_CLUSTERS_PER_DESCRIBE} entries."
         )
     include = checks.check_include(params.get("include") or [])
+    names = [(identifier, cluster_name(ctx, identifier)) for identifier in identifiers]
+    # Two lists for the records and four for the counters, however many clusters are asked.
+    states = read_clusters(ctx, sorted({n for _, n in names if n is not None}))
+    active = {s.namespace: s.spec.name for s in states.values() if s and s.status == ACTIVE}
+    counts = count_clusters(ctx, active) if active else {}
     clusters, failures = [], []
-    for identifier in identifiers:
-        name = cluster_name(ctx, identifier)
-        state = read_cluster(ctx, name) if name is not None else None
+    for identifier, name in names:
+        state = states.get(name) if name is not None else None
         if state is None:
             failures.append({"arn": cluster_arn(ctx, identifier), "reason": "MISSING"})
             continue
-        counts = None
-        if state.status == ACTIVE:
-            counts = count_cluster(ctx, state.namespace, state.spec.name)
-        clusters.append(cluster_view(state.spec, state.status, counts, include))
+        clusters.append(
+            cluster_view(state.spec, state.status, counts.get(state.namespace), include)
+        )
     return {"clusters": clusters, "failures": failures}
 
 

@@ -63,7 +63,7 @@ def add_pod(backend: MemoryBackend, cluster: str, name: str, phase: str, **extra
             "metadata": {
                 "name": name,
                 "namespace": namespace_of(cluster),
-                "labels": {labels.RESOURCE: "task", **extra},
+                "labels": {**labels.ownership(ACCOUNT, REGION, "task"), **extra},
             },
             "spec": spec,
         }
@@ -85,7 +85,7 @@ def add_workload(
             "metadata": {
                 "name": name,
                 "namespace": namespace_of(cluster),
-                "labels": {labels.RESOURCE: "service", **extra},
+                "labels": {**labels.ownership(ACCOUNT, REGION, "service"), **extra},
             },
             "spec": {
                 "selector": {"matchLabels": {"app": name}},
@@ -770,3 +770,22 @@ def test_create_refuses_a_namespace_that_records_another_cluster(
     assert ecs.describe_clusters(clusters=["web"])["failures"][0]["reason"] == "MISSING"
     with pytest.raises(ecs.exceptions.ClusterNotFoundException):
         ecs.delete_cluster(cluster="web")
+
+
+def test_describing_many_clusters_counts_each_on_its_own(ecs: Any, backend: MemoryBackend) -> None:
+    """The batched read (one list per kind across namespaces) keeps every cluster's figures."""
+    for name in ("a", "b", "c"):
+        ecs.create_cluster(clusterName=name)
+    add_pod(backend, "a", "r1", "Running")
+    add_pod(backend, "b", "r1", "Running")
+    add_pod(backend, "b", "r2", "Running")
+    ecs.delete_cluster(cluster="c")
+    answer = ecs.describe_clusters(clusters=["a", "b", "c", "missing", "a"])
+    found = [(c["clusterName"], c["status"], c["runningTasksCount"]) for c in answer["clusters"]]
+    assert found == [
+        ("a", "ACTIVE", 1),
+        ("b", "ACTIVE", 2),
+        ("c", "INACTIVE", 0),
+        ("a", "ACTIVE", 1),
+    ]
+    assert [f["arn"] for f in answer["failures"]] == [arn("missing")]
