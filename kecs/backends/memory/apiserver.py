@@ -22,7 +22,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from kecs import k8s_grammar
 from kecs.backends import kinds
 from kecs.backends.errors import AlreadyExists, Conflict, Invalid, NotFound
 from kecs.backends.kinds import ResourceKind
@@ -47,8 +46,6 @@ STATUS_SUBRESOURCE = frozenset(
 )
 #: Kinds whose status a create cannot set (the server starts it afresh).
 _FRESH_STATUS = frozenset({kinds.DEPLOYMENT, kinds.REPLICA_SET, kinds.DAEMON_SET})
-#: Kinds whose names must be DNS-1123 labels rather than subdomains.
-_LABEL_NAMED = frozenset({kinds.NAMESPACE, kinds.SERVICE})
 _SERVER_FIELDS = (
     "uid",
     "creationTimestamp",
@@ -157,7 +154,7 @@ class ApiServer:
         bucket = self.table.bucket(kind, namespace)
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = self._generate_name(meta["generateName"], bucket.objects)
-        self._validate_meta(kind, obj)
+        validation.validate_meta(kind, obj)
         if not self.plain:
             defaults.apply(kind, obj)
         validation.validate_create(kind, obj)
@@ -207,7 +204,7 @@ class ApiServer:
                 new.pop("status", None)
             return self.commit(kind, current, new)
         obj["metadata"] = meta = dict(meta)
-        self._validate_meta(kind, obj)
+        validation.validate_meta(kind, obj)
         old_meta = current["metadata"]
         for field in _SERVER_FIELDS:
             if field in old_meta:
@@ -387,29 +384,3 @@ class ApiServer:
             obj["status"] = {}
         elif kind is kinds.SERVICE:
             self.services.on_create(obj)
-
-    @staticmethod
-    def _validate_meta(kind: ResourceKind, obj: Object) -> None:
-        meta = obj.get("metadata") or {}
-        name = meta.get("name") or ""
-        legal = (
-            k8s_grammar.is_dns1123_label(name)
-            if kind in _LABEL_NAMED
-            else k8s_grammar.is_dns1123_subdomain(name)
-        )
-        if not legal:
-            raise Invalid(f'{kind.kind} "{name}" is invalid: metadata.name: Invalid value')
-        for key, value in (meta.get("labels") or {}).items():
-            if not k8s_grammar.is_qualified_name(key) or not k8s_grammar.is_label_value(value):
-                raise Invalid(f'{kind.kind} "{name}" is invalid: metadata.labels: {key}={value}')
-        annotations = meta.get("annotations") or {}
-        size = sum(len(k) + len(v.encode()) for k, v in annotations.items())
-        if size > k8s_grammar.ANNOTATIONS_MAX_BYTES:
-            raise Invalid(f'{kind.kind} "{name}" is invalid: metadata.annotations: Too long')
-        finalizers = meta.get("finalizers") or ()
-        for finalizer in finalizers:
-            if not isinstance(finalizer, str) or not k8s_grammar.is_qualified_name(finalizer):
-                raise Invalid(
-                    f'{kind.kind} "{name}" is invalid: metadata.finalizers: Invalid value: '
-                    f'"{finalizer}": name part must consist of alphanumeric characters'
-                )

@@ -18,6 +18,8 @@ from kecs.backends.memory import labelsel
 Object = dict[str, Any]
 
 _WORKLOADS = (kinds.DEPLOYMENT, kinds.REPLICA_SET, kinds.DAEMON_SET)
+#: Kinds whose names must be DNS-1123 labels rather than subdomains.
+_LABEL_NAMED = frozenset({kinds.NAMESPACE, kinds.SERVICE})
 _PERCENT = re.compile(r"^(\d+)%$")
 _POD_UPDATE_FORBIDDEN = (
     "pod updates may not change fields other than `spec.containers[*].image`,"
@@ -205,3 +207,30 @@ def _strategy(kind: ResourceKind, name: str, strategy: Object, path: str) -> Non
 
 def _is_zero(value: object) -> bool:
     return value == 0 or value == "0%"
+
+
+def validate_meta(kind: ResourceKind, obj: Object) -> None:
+    """Names, labels, annotation size and finalizer names, for every kind."""
+    meta = obj.get("metadata") or {}
+    name = meta.get("name") or ""
+    legal = (
+        k8s_grammar.is_dns1123_label(name)
+        if kind in _LABEL_NAMED
+        else k8s_grammar.is_dns1123_subdomain(name)
+    )
+    if not legal:
+        raise Invalid(f'{kind.kind} "{name}" is invalid: metadata.name: Invalid value')
+    for key, value in (meta.get("labels") or {}).items():
+        if not k8s_grammar.is_qualified_name(key) or not k8s_grammar.is_label_value(value):
+            raise Invalid(f'{kind.kind} "{name}" is invalid: metadata.labels: {key}={value}')
+    annotations = meta.get("annotations") or {}
+    size = sum(len(k) + len(v.encode()) for k, v in annotations.items())
+    if size > k8s_grammar.ANNOTATIONS_MAX_BYTES:
+        raise Invalid(f'{kind.kind} "{name}" is invalid: metadata.annotations: Too long')
+    finalizers = meta.get("finalizers") or ()
+    for finalizer in finalizers:
+        if not isinstance(finalizer, str) or not k8s_grammar.is_qualified_name(finalizer):
+            raise Invalid(
+                f'{kind.kind} "{name}" is invalid: metadata.finalizers: Invalid value: '
+                f'"{finalizer}": name part must consist of alphanumeric characters'
+            )
