@@ -24,17 +24,18 @@ port name), port = container port; and one per ``clientAliases`` entry named fro
 ``dnsName`` (default: the discovery name), port = the alias port, target = the container
 port. Names that map to the same Service share it (ports merged).
 
-:func:`dns_service_name`: the DNS name lower-cased, without a trailing dot and without the
-Service Connect namespace suffix (``api.internal`` in namespace ``internal`` -> ``api``); kept
-when it is a DNS-1035 label (so ``api`` resolves as ``api`` in the cluster's namespace, and as
-``api.<namespace>`` from other namespaces), else ``names.dns_label(...)`` (readable + 10 hex):
-a dotted name that is not ``<label>.<namespace>`` cannot be a Service name; its exact
-spelling is kept in the annotation ``kecs.dev/dns-name`` so a cluster DNS rewrite can point it
-at the Service.
+:func:`dns_service_name`: the DNS name with ASCII letters lower-cased, without a trailing dot
+and without the Service Connect namespace suffix (``api.internal`` in namespace ``internal``
+-> ``api``); kept when it is a DNS-1035 label (so ``api`` resolves as ``api`` in the
+cluster's namespace, and as ``api.<namespace>`` from other namespaces), else
+``names.dns_label(...)`` (readable + 10 hex): a dotted name that is not
+``<label>.<namespace>`` cannot be a Service name; its exact spelling is kept in the
+annotation ``kecs.dev/dns-name`` so a cluster DNS rewrite can point it at the Service.
 """
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from typing import Any
 
@@ -112,11 +113,19 @@ def eni_attachment(
 # -- DNS names -----------------------------------------------------------------------------------
 
 
+def _ascii_lower(text: str) -> str:
+    """DNS folds case of ASCII letters only."""
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 def dns_service_name(dns_name: str, namespace: str | None = None) -> str:
     """The Service (a DNS-1035 label) that answers for ``dns_name`` (see the module docs)."""
-    text = dns_name.strip().rstrip(".").lower()
+    text = _ascii_lower(dns_name.strip().rstrip("."))
     if namespace and not namespace.startswith("arn:"):
-        suffix = "." + namespace.strip().rstrip(".").lower()
+        suffix = "." + _ascii_lower(namespace.strip().rstrip("."))
         if text.endswith(suffix) and len(text) > len(suffix):
             text = text[: -len(suffix)]
     if k8s_grammar.is_dns1035_label(text):

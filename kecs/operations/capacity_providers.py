@@ -149,6 +149,8 @@ def create_capacity_provider(ctx: RequestContext, params: Params) -> Params:
         "updateStatus": "CREATE_COMPLETE",
         "tags": merge_tags([], tags),
     }
+    if exists(ctx, name):
+        raise ClientException(checks.EXISTS)
     if asg:
         provider["type"] = checks.EC2_AUTOSCALING
         provider["autoScalingGroupProvider"] = checks.auto_scaling_group_provider(asg)

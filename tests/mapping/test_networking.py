@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from kecs.mapping.errors import MappingError
 from tests.k8s_schema import validate_strict
 from tests.strategies import dns_names
 
+LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 WHERE = {"namespace": "ns", "account": "000000000000", "region": "us-east-1", "cluster_name": "c"}
 VPC = {"awsvpcConfiguration": {"subnets": ["subnet-a", "subnet-b"], "securityGroups": ["sg-1"]}}
 TD = {
@@ -203,13 +205,14 @@ def test_the_embedded_api_server_accepts_them() -> None:
 def test_dns_service_names(a: str, b: str, ns: str) -> None:
     name = networking.dns_service_name(a, ns)
     assert k8s_grammar.is_dns1035_label(name)
-    assert name == networking.dns_service_name(a.upper(), ns)  # DNS is case-insensitive
-    if k8s_grammar.is_dns1035_label(a.lower()):
-        assert name == a.lower()
+    upper = a.translate(str.maketrans(string.ascii_lowercase, string.ascii_uppercase))
+    assert name == networking.dns_service_name(upper, ns)  # DNS folds ASCII case
+    if k8s_grammar.is_dns1035_label(a.translate(LOWER)):
+        assert name == a.translate(LOWER)
         assert networking.dns_service_name(f"{a}.{ns}", ns) == name
 
     def normal(value: str) -> str:
-        text = value.strip().rstrip(".").lower()
+        text = value.strip().rstrip(".").translate(LOWER)
         suffix = "." + ns
         return text[: -len(suffix)] if text.endswith(suffix) and len(text) > len(suffix) else text
 
