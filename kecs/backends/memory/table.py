@@ -1,8 +1,8 @@
 """Where the embedded API server keeps objects: per kind and namespace, names kept sorted.
 
 Listing walks names in order (what ``limit``/``continue`` paging needs) without sorting on
-every request; a ``continue`` token resumes by bisection, so paging through N objects costs
-O(N) in total rather than O(N) per page.
+every request; a ``continue`` token resumes by bisection, so paging through N unchanged
+objects costs O(N) in total rather than O(N) per page.
 """
 
 from __future__ import annotations
@@ -19,13 +19,19 @@ Key = tuple[ResourceKind, str, str]
 
 
 class Bucket:
-    """The objects of one kind in one namespace."""
+    """The objects of one kind in one namespace.
 
-    __slots__ = ("names", "objects")
+    Names are kept in a list that is sorted lazily: a write appends (or only counts a
+    removal) in O(1), and the next listing sorts once — Timsort merges the sorted prefix with
+    the new tail in about O(n) — so neither many writes nor many pages cost O(n) each.
+    """
+
+    __slots__ = ("_dirty", "_names", "objects")
 
     def __init__(self) -> None:
         self.objects: dict[str, Object] = {}
-        self.names: list[str] = []
+        self._names: list[str] = []
+        self._dirty = False
 
     def __len__(self) -> int:
         return len(self.objects)
@@ -35,23 +41,32 @@ class Bucket:
 
     def put(self, name: str, obj: Object) -> None:
         if name not in self.objects:
-            names = self.names
-            if not names or names[-1] < name:
-                names.append(name)
-            else:
-                bisect.insort(names, name)
+            names = self._names
+            if names and names[-1] >= name:
+                self._dirty = True
+            names.append(name)
         self.objects[name] = obj
 
     def pop(self, name: str) -> Object | None:
         obj = self.objects.pop(name, None)
         if obj is not None:
-            index = bisect.bisect_left(self.names, name)
-            del self.names[index]
+            self._dirty = True
         return obj
 
+    @property
+    def names(self) -> list[str]:
+        if self._dirty or len(self._names) != len(self.objects):
+            objects = self.objects
+            names = [n for n in self._names if n in objects]
+            names.sort()
+            # a name removed and put back appears twice; keep one
+            self._names = [n for i, n in enumerate(names) if i == 0 or names[i - 1] != n]
+            self._dirty = False
+        return self._names
+
     def iter_after(self, after: str | None = None) -> Iterator[tuple[str, Object]]:
-        start = 0 if after is None else bisect.bisect_right(self.names, after)
         names, objects = self.names, self.objects
+        start = 0 if after is None else bisect.bisect_right(names, after)
         for index in range(start, len(names)):
             name = names[index]
             yield name, objects[name]

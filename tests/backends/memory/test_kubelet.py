@@ -39,6 +39,12 @@ def test_a_scheduled_pod_runs_at_once(backend: MemoryBackend) -> None:
     assert app["containerID"].startswith("containerd://")
 
 
+def test_host_network_pods_have_the_nodes_address(backend: MemoryBackend) -> None:
+    backend.create(pod("p", hostNetwork=True))
+    status = get(backend)["status"]
+    assert status["podIP"] == status["hostIP"]
+
+
 def test_init_containers_complete_in_order_and_sidecars_keep_running(
     backend: MemoryBackend,
 ) -> None:

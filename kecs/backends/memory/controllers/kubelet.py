@@ -139,7 +139,10 @@ class Kubelet:
             return
         if rt.ip is None:
             info = self.nodes.infos[pod["spec"]["nodeName"]]
-            rt.ip = info.allocate_ip((pod["metadata"]["namespace"], pod["metadata"]["name"]))
+            if pod["spec"].get("hostNetwork"):
+                rt.ip = info.address  # the node's own network namespace
+            else:
+                rt.ip = info.allocate_ip((pod["metadata"]["namespace"], pod["metadata"]["name"]))
             if rt.ip is None:
                 return
         policy = pod["spec"].get("restartPolicy", "Always")
