@@ -370,3 +370,17 @@ def test_the_clock_is_the_base_clock_plus_what_was_advanced() -> None:
     assert (later - START).total_seconds() == 90 == (backend.now() - START).total_seconds()
     with pytest.raises(ValueError):
         backend.advance(-1)
+
+
+def test_listing_stays_sorted_and_paged_across_writes(backend: MemoryBackend) -> None:
+    for name in ("m", "c", "x", "a"):
+        backend.create(config_map(name))
+    backend.delete(kinds.CONFIG_MAP, "c", NS)
+    backend.create(config_map("c"))  # removed and put back: listed once
+    backend.create(config_map("b"))
+    first = backend.list(kinds.CONFIG_MAP, NS, limit=2)
+    assert [o["metadata"]["name"] for o in first.items] == ["a", "b"]
+    backend.create(config_map("bb"))  # written between pages: still found in order
+    rest = backend.list(kinds.CONFIG_MAP, NS, continue_token=first.continue_token)
+    assert [o["metadata"]["name"] for o in rest.items] == ["bb", "c", "m", "x"]
+    assert rest.continue_token is None
