@@ -21,6 +21,22 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "docs" / "coverage.md"
 IMPLEMENTED = "implemented"
 NOT_YET = "not yet (UnsupportedFeatureException)"
 REGENERATE = "python -m kecs.coverage"
+#: What an operation does on Kubernetes, where a word helps (docs/mapping.md has the rules).
+NOTES = {
+    "CreateCapacityProvider": "a record in kecs-system; its tasks run on Nodes labelled "
+    "`kecs.dev/capacity-provider=<name>`",
+    "DeleteCapacityProvider": "DELETE_FAILED while a cluster uses it, as on AWS",
+    "ListContainerInstances": "Nodes: shared Nodes serve every cluster, `kecs.dev/cluster` "
+    "dedicates one; filter = the cluster query language",
+    "DescribeContainerInstances": "resources from capacity/allocatable minus pod requests",
+    "RegisterContainerInstance": "embedded cluster only (creates a Node); on a real cluster "
+    "Nodes join through its own machinery: UnsupportedFeatureException says how to dedicate one",
+    "DeregisterContainerInstance": "deletes a Node kecs created, else labels it deregistered "
+    "from the cluster",
+    "UpdateContainerInstancesState": "DRAINING cordons the Node and stops its service tasks",
+    "PutAttributes": "Node labels `kecs.dev/attr.<name>`",
+    "PutAccountSetting": "records only (the caller is the account's root user)",
+}
 
 
 def states() -> dict[str, str]:
@@ -45,10 +61,10 @@ def render() -> str:
         f"({share:.0f}%). Every other operation reaches kecs too (botocore validates its "
         "parameters) and answers `UnsupportedFeatureException` naming the operation.",
         "",
-        "| Operation | State |",
-        "|---|---|",
+        "| Operation | State | Notes |",
+        "|---|---|---|",
     ]
-    lines += [f"| {name} | {state} |" for name, state in table.items()]
+    lines += [f"| {name} | {state} | {NOTES.get(name, '')} |" for name, state in table.items()]
     return "\n".join(lines) + "\n"
 
 
