@@ -44,6 +44,7 @@ from kecs.operations.cluster_view import FULL, cluster_view
 from kecs.operations.context import RequestContext
 from kecs.operations.registry import operation
 from kecs.operations.tagging import TagEdit, Tags, merge_tags, taggable
+from kecs.operations.task_sweep import release_all
 
 Params = dict[str, Any]
 
@@ -251,6 +252,9 @@ def delete_cluster(ctx: RequestContext, params: Params) -> Params:
     # Tombstone first: if deleting the Namespace fails, the cluster is still ACTIVE (the
     # Namespace wins over the tombstone) and a retry finishes the job.
     store.write_tombstone(ctx, spec)
+    # Stopped tasks' records go with the cluster; their finalizers would keep the Namespace
+    # terminating and the name unusable for a new cluster.
+    release_all(ctx, ref.namespace)
     with contextlib.suppress(NotFound):
         ctx.backend.delete(kinds.NAMESPACE, ref.namespace)
     return {"cluster": cluster_view(spec, INACTIVE, None, FULL)}

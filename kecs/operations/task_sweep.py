@@ -126,6 +126,24 @@ def release(ctx: RequestContext, namespace: str, pod: Mapping[str, Any]) -> None
             ctx.backend.delete(kinds.POD, meta["name"], namespace)
 
 
+def release_all(ctx: RequestContext, namespace: str) -> None:
+    """Drop kecs's finalizer from every task record in ``namespace`` (the cluster is going)."""
+
+    def held(pod: dict[str, Any]) -> bool:
+        return labels.TASK_RECORD_FINALIZER in (pod["metadata"].get("finalizers") or ())
+
+    def drop(pod: Object) -> Object | None:
+        finalizers = pod["metadata"].get("finalizers") or []
+        if labels.TASK_RECORD_FINALIZER not in finalizers:
+            return None
+        pod["metadata"]["finalizers"] = [f for f in finalizers if f != labels.TASK_RECORD_FINALIZER]
+        return pod
+
+    for pod in ctx.backend.list_all(kinds.POD, namespace, selector=TASK_SELECTOR, where=held):
+        with contextlib.suppress(NotFound):
+            ctx.backend.modify(kinds.POD, pod["metadata"]["name"], drop, namespace)
+
+
 def _expire_protection(ctx: RequestContext, namespace: str, pod: Object, now: datetime) -> Object:
     annotations = task_keys.annotations_of(pod)
     until = k8s_time.parse(annotations.get(PROTECTED_UNTIL))

@@ -789,3 +789,20 @@ def test_describing_many_clusters_counts_each_on_its_own(ecs: Any, backend: Memo
         ("a", "ACTIVE", 1),
     ]
     assert [f["arn"] for f in answer["failures"]] == [arn("missing")]
+
+
+@pytest.mark.backends("memory", "k8s-http")
+def test_a_cluster_with_stopped_task_records_can_be_deleted_and_recreated(
+    ecs: Any, backend: MemoryBackend
+) -> None:
+    ecs.create_cluster(clusterName="web")
+    ecs.register_task_definition(
+        family="app", containerDefinitions=[{"name": "a", "image": "nginx", "memory": 64}]
+    )
+    task = ecs.run_task(cluster="web", taskDefinition="app")["tasks"][0]["taskArn"]
+    ecs.stop_task(cluster="web", task=task)
+    assert ecs.describe_tasks(cluster="web", tasks=[task])["tasks"][0]["lastStatus"] == "STOPPED"
+    ecs.delete_cluster(cluster="web")
+    with pytest.raises(NotFound):
+        backend.get(kinds.NAMESPACE, namespace_of("web"))
+    assert ecs.create_cluster(clusterName="web")["cluster"]["status"] == "ACTIVE"
