@@ -17,16 +17,17 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kecs import arns
 from kecs.backends import kinds
 from kecs.backends.base import Object
-from kecs.backends.errors import NotFound
+from kecs.backends.errors import Conflict, NotFound
 from kecs.errors import (
     AttributeLimitExceededException,
     InvalidParameterException,
+    ServerException,
     TargetNotFoundException,
 )
 from kecs.mapping import attributes as mapping
@@ -42,6 +43,7 @@ TARGET_TYPE = "container-instance"
 MAX_PER_CALL = 10
 MAX_PER_RESOURCE = 10
 MAX_RESULTS = 100
+_ATTEMPTS = 16
 _NAME = re.compile(r"[A-Za-z0-9_\-/\\.]{1,128}")
 _VALUE = re.compile(r"[A-Za-z0-9_\-/\\.@: ]{1,128}")
 
@@ -120,11 +122,21 @@ def _echo(ctx: RequestContext, cluster: ClusterRef, node: Object, attribute: Par
     return out
 
 
-def _patch(ctx: RequestContext, name: str, patch: Params) -> None:
-    try:
-        ctx.backend.patch(kinds.NODE, name, patch)
-    except NotFound:
-        raise TargetNotFoundException(f"Could not find {name}.") from None
+def _edit(ctx: RequestContext, name: str, build: Callable[[Object], Params]) -> None:
+    """Patch the Node with ``build(current Node)``, guarded by its resourceVersion, so
+    concurrent attribute writers never lose each other's exact values."""
+    for _ in range(_ATTEMPTS):
+        try:
+            current = ctx.backend.get(kinds.NODE, name)
+            patch = build(current)
+            patch["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+            ctx.backend.patch(kinds.NODE, name, patch)
+            return
+        except NotFound:
+            raise TargetNotFoundException(f"Could not find {name}.") from None
+        except Conflict:
+            continue
+    raise ServerException("The container instance is being changed concurrently; try again.")
 
 
 @operation("PutAttributes")
@@ -136,12 +148,15 @@ def put_attributes(ctx: RequestContext, params: Params) -> Params:
     out = []
     for name, (node, given) in _by_target(ctx, cluster, items).items():
         put = {a["name"]: a.get("value") for a in given}
-        merged = {**mapping.custom_attributes(node), **put}
-        if len(merged) > MAX_PER_RESOURCE:
-            raise AttributeLimitExceededException(
-                f"You can apply up to {MAX_PER_RESOURCE} custom attributes for each resource."
-            )
-        _patch(ctx, name, mapping.attributes_patch(node, put=put))
+
+        def build(current: Object, put: dict[str, str | None] = put) -> Params:
+            if len({**mapping.custom_attributes(current), **put}) > MAX_PER_RESOURCE:
+                raise AttributeLimitExceededException(
+                    f"You can apply up to {MAX_PER_RESOURCE} custom attributes for each resource."
+                )
+            return mapping.attributes_patch(current, put=put)
+
+        _edit(ctx, name, build)
         out += [_echo(ctx, cluster, node, a) for a in given]
     return {"attributes": out}
 
@@ -154,7 +169,12 @@ def delete_attributes(ctx: RequestContext, params: Params) -> Params:
         check_attribute(attribute, with_value=False)
     out = []
     for name, (node, given) in _by_target(ctx, cluster, items).items():
-        _patch(ctx, name, mapping.attributes_patch(node, delete=[a["name"] for a in given]))
+        gone = [a["name"] for a in given]
+
+        def build(current: Object, gone: list[str] = gone) -> Params:
+            return mapping.attributes_patch(current, delete=gone)
+
+        _edit(ctx, name, build)
         out += [_echo(ctx, cluster, node, a) for a in given]
     return {"attributes": out}
 

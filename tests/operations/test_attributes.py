@@ -186,3 +186,20 @@ def test_attributes_belong_to_the_cluster_the_node_serves(backend: MemoryBackend
         ]
         == []
     )
+
+
+def test_concurrent_puts_keep_every_exact_value(backend: MemoryBackend, arns: list[str]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def put(i: int) -> None:
+        client = kecs.client("ecs", region_name=REGION, backend=backend)
+        client.put_attributes(
+            attributes=[{"name": f"k{i}", "value": f"v {i}", "targetId": arns[0]}]
+        )
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(put, range(8)))
+    recorded = json.loads(
+        node(backend, arns[0])["metadata"]["annotations"][attributes.ANN_ATTRIBUTES]
+    )
+    assert recorded == {f"k{i}": f"v {i}" for i in range(8)}
