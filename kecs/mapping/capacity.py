@@ -29,7 +29,7 @@ from typing import Any
 
 from kecs.mapping import labels, names
 from kecs.mapping.errors import MappingError
-from kecs.mapping.placement import PodPlacement
+from kecs.mapping.pod_placement import PodPlacement
 
 PROVIDER_LABEL = labels.CAPACITY_PROVIDER
 LAUNCH_TYPE_LABEL = labels.LAUNCH_TYPE

@@ -43,7 +43,7 @@ from typing import Any
 from kecs import arns
 from kecs.mapping import attributes, ids, k8s_time, labels, names, quantities, task_keys
 from kecs.mapping.cluster_query import Facts
-from kecs.mapping.placement import PodPlacement
+from kecs.mapping.pod_placement import PodPlacement
 
 RESOURCE = "container-instance"
 ANN_EC2_INSTANCE_ID = f"{labels.DOMAIN}/ec2-instance-id"
