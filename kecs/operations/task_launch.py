@@ -16,9 +16,16 @@ pods idempotently:
   copies the task definition's tags first (the request's win on equal keys; ``SERVICE`` is
   refused, as ECS refuses it outside services); ``enableECSManagedTags`` adds
   ``aws:ecs:clusterName`` (the only way an ``aws:`` tag reaches a task).
-- Parameters Kubernetes placement does not express (``placementConstraints``,
-  ``placementStrategy``, ``volumeConfigurations``, ``referenceId``) are kept in the pod's
-  mapping notes (annotation ``kecs.dev/mapping-notes``), not applied.
+- **identity, placement, networking** (:func:`kecs.mapping.task_wiring.wire_pod`): the pod
+  runs as the task role's ServiceAccount (made to exist first:
+  :func:`kecs.operations.task_identity.ensure_identity`) with its image pull secrets;
+  ``placementConstraints`` / ``placementStrategy`` (and the task definition's constraints)
+  become affinity and topology spread against the task's group, the capacity provider or
+  launch type selects nodes, and only Nodes serving the cluster are eligible; the awsvpc
+  configuration is annotated readably. Invalid placement input is
+  ``InvalidParameterException``.
+- Parameters Kubernetes does not express (``volumeConfigurations``, ``referenceId``) are
+  kept in the pod's mapping notes (annotation ``kecs.dev/mapping-notes``), not applied.
 """
 
 from __future__ import annotations
@@ -34,13 +41,16 @@ from kecs.backends import kinds
 from kecs.backends.base import Object
 from kecs.backends.errors import AlreadyExists, NotFound
 from kecs.errors import ClientException, ConflictException, InvalidParameterException
-from kecs.mapping import labels, names, task_keys
+from kecs.mapping import capacity, labels, names, task_keys, task_wiring
 from kecs.mapping.errors import MappingError
-from kecs.mapping.task_pod import task_pod
+from kecs.mapping.identity import TaskIdentity
+from kecs.mapping.placement import group_selector
+from kecs.mapping.task_pod import default_group, task_pod
 from kecs.operations.cluster_lookup import ClusterRef, resolve_cluster
 from kecs.operations.context import RequestContext
 from kecs.operations.tagging import Tags, merge_tags, validate_tags
 from kecs.operations.task_definitions import UNABLE_TO_DESCRIBE, resolve
+from kecs.operations.task_identity import ensure_identity
 from kecs.operations.task_lookup import TaskRenderer, task_arn
 from kecs.operations.task_placement import (
     Placement,
@@ -68,10 +78,6 @@ CONFLICT_MESSAGE = (
     "ARNs which are already associated with the clientToken."
 )
 _NOTED = {
-    "placementConstraints": "placement constraints are not applied (the Kubernetes scheduler "
-    "places tasks); kept as metadata",
-    "placementStrategy": "placement strategies are not applied (the Kubernetes scheduler "
-    "spreads tasks); kept as metadata",
     "volumeConfigurations": "EBS volumes are not attached; kept as metadata",
     "referenceId": "kept as metadata",
 }
@@ -139,6 +145,7 @@ class _Builder:
         self.tags, self.token = tags, token
         self.digest = request_digest(params)
         self.notes = _notes(params)
+        self.identity: TaskIdentity | None = None
         self._built: dict[tuple[str, str | None], Object] = {}
 
     def _base(self, placement: Placement) -> Object:
@@ -164,6 +171,22 @@ class _Builder:
                     client_token=self.token,
                     network_configuration=params.get("networkConfiguration"),
                     platform_version=params.get("platformVersion"),
+                )
+                pod, self.identity = task_wiring.wire_pod(
+                    pod,
+                    td,
+                    account=self.ctx.account_id,
+                    region=self.ctx.region,
+                    cluster_name=self.cluster.name,
+                    group_selector=group_selector(params.get("group") or default_group(td)),
+                    overrides=params.get("overrides"),
+                    constraints=params.get("placementConstraints") or (),
+                    strategies=params.get("placementStrategy") or (),
+                    launch_type=placement.launch_type,
+                    node_selection=capacity.node_selection(
+                        placement.capacity_provider, placement.launch_type
+                    ),
+                    network_configuration=params.get("networkConfiguration"),
                 )
             except MappingError as exc:
                 raise InvalidParameterException(str(exc)) from None
@@ -250,6 +273,8 @@ def launch(ctx: RequestContext, params: Params, *, start: bool) -> Params:
     builder = _Builder(ctx, cluster, revision, params, tags, token)
     pods = [builder.pod(index, placement) for index, placement in enumerate(placements)]
     sweep_cluster(ctx, cluster)
+    if builder.identity is not None:
+        ensure_identity(ctx, cluster, builder.identity)
     created = [_create(ctx, builder, pod) for pod in pods]
     tasks: list[Object] = []
     failures: list[Params] = []

@@ -31,7 +31,8 @@ import attrs
 
 from kecs import arns
 from kecs.errors import InvalidParameterException
-from kecs.mapping import ids, pod_state
+from kecs.mapping import capacity, ids, pod_state
+from kecs.mapping.errors import MappingError
 from kecs.operations.cluster_lookup import ClusterRef
 from kecs.operations.context import RequestContext
 from kecs.operations.task_lookup import container_instance_id_of, nodes_by_instance_id
@@ -56,30 +57,12 @@ class Placement:
 
 
 def provider_sequence(strategy: Sequence[Mapping[str, Any]], count: int) -> list[str]:
-    """The capacity provider of each of ``count`` tasks under ``strategy`` (base, then weight)."""
-    items = [
-        (str(i["capacityProvider"]), int(i.get("base") or 0), int(i.get("weight") or 0))
-        for i in strategy
-    ]
-    result: list[str] = []
-    for name, base, _ in items:
-        result += [name] * max(0, min(base, count - len(result)))
-    weighted = [(name, weight) for name, _, weight in items if weight > 0]
-    if len(result) < count and not weighted:
-        raise InvalidParameterException(
-            "The capacity provider strategy must contain at least one capacity provider "
-            "with a weight greater than zero."
-        )
-    # Smooth weighted round robin: deterministic and as even as the weights allow.
-    total = sum(weight for _, weight in weighted)
-    credit = dict.fromkeys((name for name, _ in weighted), 0)
-    while len(result) < count:
-        for name, weight in weighted:
-            credit[name] += weight
-        pick = max(weighted, key=lambda item: credit[item[0]])[0]
-        credit[pick] -= total
-        result.append(pick)
-    return result
+    """The capacity provider of each of ``count`` tasks under ``strategy`` (base, then weight:
+    :func:`kecs.mapping.capacity.provider_sequence`, the one rule services use too)."""
+    try:
+        return capacity.provider_sequence(strategy, count)
+    except MappingError as exc:
+        raise InvalidParameterException(str(exc)) from None
 
 
 def run_placements(cluster: ClusterRef, params: Params, count: int) -> list[Placement]:

@@ -368,16 +368,19 @@ def test_some_tasks_placed_others_not() -> None:
     assert len(task_pods(backend)) == 2
 
 
-def test_unsupported_placement_parameters_are_noted(ecs: Any, backend: Any) -> None:
+def test_placement_parameters_are_applied_not_noted(ecs: Any, backend: Any) -> None:
     run(
         ecs,
         placementConstraints=[{"type": "distinctInstance"}],
         placementStrategy=[{"type": "spread", "field": "attribute:ecs.availability-zone"}],
     )
     (pod,) = task_pods(backend)
-    notes = json.loads(pod["metadata"]["annotations"][task_keys.NOTES])
-    assert any(n.startswith("placementConstraints:") for n in notes)
-    assert any(n.startswith("placementStrategy:") for n in notes)
+    notes = json.loads(pod["metadata"]["annotations"].get(task_keys.NOTES, "[]"))
+    assert not any(n.startswith(("placementConstraints:", "placementStrategy:")) for n in notes)
+    anti = pod["spec"]["affinity"]["podAntiAffinity"]
+    assert anti["requiredDuringSchedulingIgnoredDuringExecution"]
+    (spread,) = pod["spec"]["topologySpreadConstraints"]
+    assert spread["topologyKey"] == "topology.kubernetes.io/zone"
 
 
 def test_start_task_on_a_container_instance(ecs: Any, backend: Any) -> None:
