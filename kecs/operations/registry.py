@@ -2,7 +2,9 @@
 
 Handler modules register themselves with :func:`operation`; they are imported on the first
 dispatch, so ``import kecs`` stays cheap. An operation of botocore's model that no module
-registers answers ``UnsupportedFeatureException``.
+registers answers ``UnsupportedFeatureException`` naming it; an operation that cannot exist on
+Kubernetes is registered with :func:`unsupported`, so its answer (and ``docs/coverage.md``)
+says why.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from kecs.errors import UnsupportedFeatureException
 from kecs.operations.context import RequestContext
 
 Params = dict[str, Any]
@@ -31,9 +34,12 @@ HANDLER_MODULES = (
     "kecs.operations.container_instances",
     "kecs.operations.attributes",
     "kecs.operations.account_settings",
+    "kecs.operations.unsupported",
 )
 
 _handlers: dict[str, Handler] = {}
+#: Operation -> why it cannot exist on Kubernetes (see :func:`unsupported`).
+_unsupported: dict[str, str] = {}
 _loaded = False
 _load_lock = threading.Lock()
 
@@ -48,6 +54,28 @@ def operation(name: str) -> Callable[[Handler], Handler]:
         return func
 
     return register
+
+
+def unsupported(name: str, reason: str) -> None:
+    """Register ``name`` as an operation with no Kubernetes counterpart, refused with ``reason``.
+
+    An operation whose refusal depends on the request (ExecuteCommand names the pod) registers
+    its own handler with :func:`operation` first; this then only records the reason, for the
+    coverage table.
+    """
+    _unsupported[name] = reason
+    if name not in _handlers:
+
+        def refuse(ctx: RequestContext, params: Params) -> Params:
+            raise UnsupportedFeatureException(reason)
+
+        operation(name)(refuse)
+
+
+def unsupported_reasons() -> dict[str, str]:
+    """Operation -> why kecs refuses it on Kubernetes (imports the handler modules once)."""
+    handlers()
+    return dict(_unsupported)
 
 
 def handlers() -> dict[str, Handler]:
