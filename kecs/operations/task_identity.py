@@ -33,7 +33,7 @@ from kecs.operations.context import RequestContext
 ATTEMPTS = 16
 
 
-def _where(ctx: RequestContext, ref: ClusterRef) -> dict[str, str]:
+def _where(ctx: RequestContext, ref: ClusterRef) -> dict[str, Any]:
     return {
         "namespace": ref.namespace,
         "account": ctx.account_id,
