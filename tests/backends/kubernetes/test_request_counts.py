@@ -44,7 +44,7 @@ PINNED = {
     "ListTasks": 2,
     "StopTask": 7,
     "DeleteService (force)": 27,
-    "DeleteCluster": 8,
+    "DeleteCluster": 9,
 }
 
 
