@@ -27,6 +27,8 @@ STARTED_BY = f"{DOMAIN}/started-by"
 GROUP = f"{DOMAIN}/group"
 LAUNCH_TYPE = f"{DOMAIN}/launch-type"
 CAPACITY_PROVIDER = f"{DOMAIN}/capacity-provider"
+TASK_SET = f"{DOMAIN}/task-set"  # the task set (of an EXTERNAL service) a task belongs to
+DAEMON = f"{DOMAIN}/daemon"  # the ECS daemon a DaemonSet (and its tasks) stands for
 #: Keeps a task's pod (and so its STOPPED record) until the retention period has passed.
 TASK_RECORD_FINALIZER = f"{DOMAIN}/task-record"
 
