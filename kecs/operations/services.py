@@ -5,7 +5,11 @@ Storage: :mod:`.service_store` and :mod:`.service_tombstones`; parameter rules:
 :mod:`.service_params`; the scheduler's lazy reactions (replacing failed tasks, the circuit
 breaker, DRAINING -> INACTIVE): :mod:`.service_scheduler`; listing: :mod:`.service_listing`;
 deployments and revisions: :mod:`.service_deployments`. The Kubernetes objects come from the
-pure :mod:`kecs.mapping.service_workload`.
+pure :mod:`kecs.mapping.service_workload`; the pod template is wired by
+:func:`kecs.mapping.task_wiring.service_template` (task role ServiceAccount, placement,
+capacity providers, cluster membership), the task role's objects are made by
+:mod:`.task_identity`, and discovery / load balancer objects are written by
+:mod:`.service_attachments`.
 """
 
 from __future__ import annotations
@@ -24,7 +28,10 @@ from kecs.errors import (
     ServiceNotActiveException,
     ServiceNotFoundException,
 )
-from kecs.mapping import k8s_time, labels, service_workload, task_keys
+from kecs.mapping import k8s_time, labels, service_workload, task_keys, task_wiring
+from kecs.mapping.errors import MappingError
+from kecs.mapping.identity import TaskIdentity
+from kecs.operations import service_attachments as attachments
 from kecs.operations import service_params, tagging
 from kecs.operations import service_scheduler as scheduler
 from kecs.operations import service_store as store
@@ -36,6 +43,7 @@ from kecs.operations.registry import operation
 from kecs.operations.service_params import NOT_ACTIVE, NOT_FOUND, TaskDefinitionRef
 from kecs.operations.service_store import Stored
 from kecs.operations.task_definitions import parse_reference
+from kecs.operations.task_identity import ensure_identity
 from kecs.operations.taskdefs.store import TaskDefinitionStore
 
 Params = dict[str, Any]
@@ -65,7 +73,7 @@ def _described(ctx: RequestContext, ref: ClusterRef, name: str) -> Params:
 
 def _objects(
     ctx: RequestContext, ref: ClusterRef, spec: Params, td: TaskDefinitionRef, template: Any
-) -> tuple[Object, Object | None]:
+) -> tuple[Object, Object | None, TaskIdentity]:
     where: dict[str, Any] = {
         "namespace": ref.namespace,
         "cluster_name": ref.name,
@@ -76,8 +84,19 @@ def _objects(
     workload = service_workload.workload(
         template, spec, task_definition_tags=td.tags, status=store.ACTIVE, **where
     )
+    try:
+        workload["spec"]["template"], ident = task_wiring.service_template(
+            workload["spec"]["template"],
+            spec,
+            td.task_definition,
+            account=ctx.account_id,
+            region=ctx.region,
+            cluster_name=ref.name,
+        )
+    except MappingError as exc:
+        raise InvalidParameterException(str(exc)) from None
     k8s_service = service_workload.service(spec, **where)
-    return store.with_status(workload, store.ACTIVE), k8s_service
+    return store.with_status(workload, store.ACTIVE), k8s_service, ident
 
 
 # -- CreateService ------------------------------------------------------------------------------
@@ -91,17 +110,19 @@ def create_service(ctx: RequestContext, params: Params) -> Params:
     existing = scheduler.settle(ctx, ref, [name]).get(name)
     if existing is not None and existing.workload is not None:
         return _repeated_create(ctx, ref, existing, spec)
-    workload, k8s_service = _objects(ctx, ref, spec, td, td.template)
-    objects = [workload] if k8s_service is None else [workload, k8s_service]
+    workload, k8s_service, ident = _objects(ctx, ref, spec, td, td.template)
+    extras = attachments.build(ctx, ref, spec, td.task_definition)
+    attachments.check_names(ctx, ref, name, extras)
+    ensure_identity(ctx, ref, ident)
+    objects = [workload, *([] if k8s_service is None else [k8s_service]), *extras]
     try:
         store.create_all(ctx, objects)
     except AlreadyExists:
         existing = scheduler.settle(ctx, ref, [name]).get(name)
         if existing is not None and existing.workload is not None:
             return _repeated_create(ctx, ref, existing, spec)
-        # A Kubernetes Service left behind without its workload: replace it.
-        if k8s_service is not None:
-            store.delete_quietly(ctx, k8s_service)
+        # Objects left behind without their workload: replace them (another service's: refused).
+        attachments.check_names(ctx, ref, name, objects[1:])
         store.create_all(ctx, objects)
     tombstones.delete(ctx, ref, name)
     return _described(ctx, ref, name)
@@ -131,8 +152,12 @@ def _current_task_definition(ctx: RequestContext, arn: str) -> TaskDefinitionRef
     return TaskDefinitionRef(arn, td, found.obj.get("template") or {}, found.tags)
 
 
+#: Settings that only reach the tasks through the pod template (placement is its affinity).
+_TEMPLATE_KEYS = ("placementConstraints", "placementStrategy")
+
+
 def _needs_rollout(old: Mapping[str, Any], new: Mapping[str, Any], force: bool) -> bool:
-    keys = ("taskDefinition", *service_workload.REVISION_KEYS)
+    keys = ("taskDefinition", *service_workload.REVISION_KEYS, *_TEMPLATE_KEYS)
     return force or any(old.get(k) != new.get(k) for k in keys)
 
 
@@ -154,8 +179,16 @@ def update_service(ctx: RequestContext, params: Params) -> Params:
     stub = td or TaskDefinitionRef(
         spec["taskDefinition"], {"taskDefinitionArn": spec["taskDefinition"]}, {}, []
     )
-    wanted, k8s_service = _objects(ctx, ref, spec, stub, stub.template)
+    wanted, k8s_service, ident = _objects(ctx, ref, spec, stub, stub.template)
     restarted = k8s_time.format_micro(ctx.now()) if force else None
+    extras: list[Object] = []
+    present: list[Object] = []
+    if rollout:
+        extras = attachments.build(ctx, ref, spec, stub.task_definition)
+        if extras or task_wiring.has_attachments(old):
+            present = attachments.current(ctx, ref, stored.name)
+        attachments.check_names(ctx, ref, stored.name, extras, known=present)
+        ensure_identity(ctx, ref, ident)
 
     def change(current: Object) -> Object:
         new_spec = wanted["spec"]
@@ -176,6 +209,8 @@ def update_service(ctx: RequestContext, params: Params) -> Params:
     store.modify(ctx, store.kind_of(workload), workload["metadata"]["name"], ref.namespace, change)
     if td is not None and rollout:
         _sync_k8s_service(ctx, stored.k8s_service, k8s_service)
+        if extras or present:
+            attachments.sync(ctx, ref, stored.name, extras, present)
         updated = store.load_one(ctx, ref, stored.name)
         if updated is not None and updated.workload is not None:
             primary = view.service_view(ctx, ref, updated).primary
@@ -228,6 +263,9 @@ def delete_service(ctx: RequestContext, params: Params) -> Params:
     desired = int((stored.workload.get("spec") or {}).get("replicas") or 0)
     if desired > 0 and not daemon and not params.get("force"):
         raise InvalidParameterException("The service cannot be stopped while it is scaled above 0.")
+    if task_wiring.has_attachments(stored.spec):
+        # Its DNS names and load balancers stop pointing at tasks that are about to stop.
+        attachments.delete_all(ctx, ref, stored.name)
 
     def drain(current: Object) -> Object:
         if current["kind"] == "Deployment":
