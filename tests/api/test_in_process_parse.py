@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+from datetime import datetime, timezone
 from typing import Any
 
+from botocore import parsers
 from botocore.awsrequest import AWSResponse
+from botocore.model import Shape
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kecs
+from kecs.api import service_model
 from kecs.api.service_model import session
-from kecs.api.wire import WireHandler
+from kecs.api.wire import WireHandler, encode
+from kecs.client import _Decoded, _InProcessJSONParser
 
 
 class _RawBytes:
@@ -68,3 +76,88 @@ def test_in_process_results_equal_the_json_path() -> None:
         ), name
     registered = fast.describe_task_definition(taskDefinition="app")["taskDefinition"]
     assert registered["registeredAt"].tzinfo is not None
+
+
+# -- the in-process parser against botocore's, on every output shape --------------------------
+
+_MODEL = service_model.service_model()
+_OPERATIONS = sorted(_MODEL.operation_names)
+_ERROR_SHAPES = sorted(_MODEL.error_shapes, key=lambda s: s.name)
+
+
+def _value(shape: Shape, depth: int) -> st.SearchStrategy[Any]:
+    """A JSON value of ``shape`` (timestamps as epoch seconds, as the wire sends them)."""
+    kind = shape.type_name
+    if kind == "structure":
+        if depth >= 5:
+            return st.just({})
+        members = {
+            member.serialization.get("name", name): _value(member, depth + 1) | st.none()
+            for name, member in shape.members.items()
+        }
+        return st.fixed_dictionaries({}, optional=members)
+    if kind == "list":
+        return st.lists(_value(shape.member, depth + 1) | st.none(), max_size=2)
+    if kind == "map":
+        return st.dictionaries(st.text(max_size=6), _value(shape.value, depth + 1), max_size=2)
+    if kind == "string":
+        return st.sampled_from(shape.enum) if shape.enum else st.text(max_size=8)
+    if kind in ("integer", "long"):
+        return st.integers(-(2**40), 2**40)
+    if kind == "boolean":
+        return st.booleans()
+    if kind in ("double", "float"):
+        return st.floats(-1e9, 1e9, allow_nan=False)
+    if kind == "timestamp":
+        return st.floats(0, 4e9, allow_nan=False) | st.integers(0, 4_000_000_000)
+    if kind == "blob":
+        return st.binary(max_size=8).map(lambda b: base64.b64encode(b).decode())
+    return st.none()
+
+
+def _both(shape: Shape, payload: dict[str, Any], status: int) -> tuple[Any, Any]:
+    headers = {"x-amzn-RequestId": "r", "Content-Type": "application/x-amz-json-1.1"}
+    encoded = {"status_code": status, "headers": headers, "body": encode(payload)}
+    decoded = {"status_code": status, "headers": headers, "body": _Decoded(payload)}
+    fast = _InProcessJSONParser()
+    # Twice: the second parse runs on the plans and timestamps the first one cached.
+    fast.parse(decoded, shape)
+    return fast.parse(decoded, shape), parsers.create_parser("json").parse(encoded, shape)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_in_process_parser_equals_botocores_on_every_output_shape(
+    data: st.DataObject,
+) -> None:
+    operation = data.draw(st.sampled_from(_OPERATIONS), label="operation")
+    shape = _MODEL.operation_model(operation).output_shape
+    if shape is None:
+        return
+    payload = data.draw(_value(shape, 0), label="payload")
+    fast, slow = _both(shape, payload, 200)
+    assert fast == slow
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_in_process_parser_equals_botocores_on_modelled_errors(data: st.DataObject) -> None:
+    shape = data.draw(st.sampled_from(_ERROR_SHAPES), label="error")
+    payload = {"__type": shape.name, **data.draw(_value(shape, 0), label="payload")}
+    fast, slow = _both(shape, payload, 400)
+    assert fast == slow
+
+
+def test_parsed_timestamps_are_botocores() -> None:
+    shape = _MODEL.operation_model("DescribeTaskDefinition").output_shape
+    moment = datetime(2024, 5, 6, 7, 8, 9, 500000, tzinfo=timezone.utc)
+    payload = {"taskDefinition": {"family": "f", "registeredAt": moment}}
+    fast, slow = _both(shape, {"taskDefinition": {"registeredAt": moment.timestamp()}}, 200)
+    assert fast == slow
+    parsed = _InProcessJSONParser().parse(
+        {"status_code": 200, "headers": {}, "body": _Decoded(payload)}, shape
+    )
+    assert parsed["taskDefinition"]["registeredAt"] == moment
+    assert type(parsed["taskDefinition"]["registeredAt"].tzinfo) is type(
+        slow["taskDefinition"]["registeredAt"].tzinfo
+    )
