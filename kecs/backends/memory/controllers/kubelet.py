@@ -11,6 +11,13 @@ container that ran 10 minutes starts a fresh series. A deleted pod's containers 
 (exit code 143, reason ``Error``, unless the simulator says otherwise), the pod reaches its
 terminal phase (``Failed`` if a container exited non-zero, else ``Succeeded``) and the
 kubelet then deletes it with grace period 0, which removes it unless finalizers remain.
+
+Before it starts a container, after the image pull, the kubelet builds the container's
+environment: an ``env`` ``secretKeyRef`` / ``configMapKeyRef`` or an ``envFrom`` source that
+is missing (and not ``optional``) leaves the container waiting with
+``CreateContainerConfigError`` and the kubelet's message (``secret "db" not found``,
+``couldn't find key password in Secret ns/db``); it starts once the Secret or ConfigMap is
+written.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from kecs.backends import kinds
 from kecs.backends.memory import images
 from kecs.backends.memory.apiserver import TERMINAL_PHASES, ApiServer, parse_timestamp
 from kecs.backends.memory.controllers import Manager
+from kecs.backends.memory.controllers.envconfig import config_error
 from kecs.backends.memory.controllers.nodes import NodeCache
 from kecs.backends.memory.controllers.podstatus import initialized, render
 from kecs.backends.memory.controllers.runtime import Behaviour, Container, PodRuntime
@@ -33,6 +41,7 @@ NAME = "kubelet"
 ORPHANS = "podgc"
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 UNKNOWN_MESSAGE = "The container could not be located when the pod was terminated"
+CONFIG_ERROR = "CreateContainerConfigError"
 
 
 class Kubelet:
@@ -44,13 +53,19 @@ class Kubelet:
         self.nodes = nodes
         self.behaviour = behaviour
         self.runtimes: dict[PodKey, PodRuntime] = {}
+        #: Pods with a container waiting for a Secret or ConfigMap (retried when one is written).
+        self.config_waiting: set[PodKey] = set()
         manager.register(NAME, self.sync)
         manager.watch(kinds.POD, self._on_pod)
+        manager.watch(kinds.SECRET, self._on_config)
+        manager.watch(kinds.CONFIG_MAP, self._on_config)
 
     def _on_pod(self, old: Object | None, new: Object | None) -> None:
         if new is None:
             assert old is not None
-            self.runtimes.pop((old["metadata"]["namespace"], old["metadata"]["name"]), None)
+            key = (old["metadata"]["namespace"], old["metadata"]["name"])
+            self.runtimes.pop(key, None)
+            self.config_waiting.discard(key)
             return
         if not new["spec"].get("nodeName"):
             return
@@ -65,6 +80,13 @@ class Kubelet:
             ):
                 return
         self.manager.enqueue(NAME, (new["metadata"]["namespace"], new["metadata"]["name"]))
+
+    def _on_config(self, old: Object | None, new: Object | None) -> None:
+        if not self.config_waiting:
+            return
+        namespace = (new or old or {}).get("metadata", {}).get("namespace")
+        for key in [k for k in self.config_waiting if k[0] == namespace]:
+            self.manager.enqueue(NAME, key)
 
     def runtime(self, key: PodKey) -> PodRuntime | None:
         return self.runtimes.get(key)
@@ -148,14 +170,14 @@ class Kubelet:
         policy = pod["spec"].get("restartPolicy", "Always")
         for c in rt.inits:
             if c.role == "sidecar":
-                self._drive(c, rt, now, lambda _c: True)
+                self._drive(c, rt, now, lambda _c: True, pod)
                 if not c.ever_started:
                     self._hold_apps(rt)
                     return
                 continue
             if c.terminated and c.exit_code == 0:
                 continue
-            self._drive(c, rt, now, lambda c: policy != "Never" and c.exit_code != 0)
+            self._drive(c, rt, now, lambda c: policy != "Never" and c.exit_code != 0, pod)
             if c.running and c.crash is None:
                 c.terminate(now, 0)
             if c.terminated and c.exit_code == 0:
@@ -165,7 +187,7 @@ class Kubelet:
                 self._finish(rt, now)
             return
         for c in rt.apps:
-            self._drive(c, rt, now, lambda c: _restarts(policy, c))
+            self._drive(c, rt, now, lambda c: _restarts(policy, c), pod)
         if policy != "Always" and all(c.terminated and not _restarts(policy, c) for c in rt.apps):
             self._finish(rt, now)
 
@@ -175,7 +197,9 @@ class Kubelet:
             if not c.ever_started:
                 c.wait("PodInitializing")
 
-    def _drive(self, c: Container, rt: PodRuntime, now: datetime, restarts: Any) -> None:
+    def _drive(
+        self, c: Container, rt: PodRuntime, now: datetime, restarts: Any, pod: Object
+    ) -> None:
         """Move one container as far as the clock allows."""
         for _ in range(64):
             if c.running:
@@ -203,7 +227,7 @@ class Kubelet:
                         f"pod={rt.ref}",
                     )
                     return
-                if not self._pull(c, now):
+                if not self._prepare(c, pod, now):
                     return
                 c.restart(now, rt.uid, self.behaviour)
                 continue
@@ -211,15 +235,28 @@ class Kubelet:
             if c.reason == "CrashLoopBackOff":
                 if c.backoff_until is not None and now < c.backoff_until:
                     return
-                if not self._pull(c, now):
+                if not self._prepare(c, pod, now):
                     return
                 c.restarts += 1
                 c.start(now, rt.uid, self.behaviour)
                 continue
-            if not self._pull(c, now):
+            if not self._prepare(c, pod, now):
                 return
             c.start(now, rt.uid, self.behaviour)
         raise RuntimeError(f"container {c.name} did not settle")
+
+    def _prepare(self, c: Container, pod: Object, now: datetime) -> bool:
+        """Pull the image, then build the container's environment (module docs)."""
+        if not self._pull(c, now):
+            return False
+        key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+        problem = config_error(self.server, pod, c.name)
+        if problem is None:
+            self.config_waiting.discard(key)
+            return True
+        c.wait(CONFIG_ERROR, problem)
+        self.config_waiting.add(key)
+        return False
 
     def _pull(self, c: Container, now: datetime) -> bool:
         if c.pulled:
