@@ -135,3 +135,15 @@ class NamespaceNotFoundException(ECSError):
 
 class AttributeLimitExceededException(ECSError):
     code = "AttributeLimitExceededException"
+
+
+class TaskSetNotFoundException(ECSError):
+    code = "TaskSetNotFoundException"
+
+
+class DaemonNotFoundException(ECSError):
+    code = "DaemonNotFoundException"
+
+
+class DaemonNotActiveException(ECSError):
+    code = "DaemonNotActiveException"
