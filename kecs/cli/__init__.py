@@ -1,4 +1,4 @@
-"""The ``kecs`` command line: ``kecs serve`` and ``kecs render``.
+"""The ``kecs`` command line: ``kecs serve``, ``kecs render`` and ``kecs wait``.
 
 Each command lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``;
 heavy imports happen inside ``run`` so ``kecs --help`` is instant.
@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from kecs.cli import render, serve
+from kecs.cli import render, serve, wait
 from kecs.cli.common import CliError
 
 __all__ = ["CliError", "main"]
@@ -27,6 +27,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", metavar="COMMAND", required=True)
     serve.add_parser(commands)
     render.add_parser(commands)
+    wait.add_parser(commands)
     return root
 
 
