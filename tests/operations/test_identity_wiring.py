@@ -213,9 +213,7 @@ def test_a_missing_key_of_a_json_secret(ecs: Any, backend: Any) -> None:
     assert stopped["stoppedReason"].startswith("ResourceInitializationError: couldn't find key")
 
 
-def test_a_service_with_a_missing_secret_replaces_its_failing_tasks(
-    ecs: Any, backend: Any
-) -> None:
+def test_a_service_with_a_missing_secret_replaces_its_failing_tasks(ecs: Any, backend: Any) -> None:
     register(ecs, "web", app(secret_refs=(DB,)))
     ecs.create_service(serviceName="web", taskDefinition="web", desiredCount=1)
     service = ecs.describe_services(services=["web"])["services"][0]

@@ -20,7 +20,8 @@ REGION = "us-east-1"
 ACCOUNT = "000000000000"
 #: What kecs writes in a cluster's namespace for tasks and services.
 CHECKED = frozenset(
-    {"Pod", "Service", "Ingress", "ServiceAccount", "Role", "RoleBinding", "Deployment", "DaemonSet"}
+    {"Pod", "Service", "Ingress", "ServiceAccount", "Role", "RoleBinding", "Deployment"}
+    | {"DaemonSet"}
 )
 
 
