@@ -8,10 +8,14 @@ Long ARN formats, as AWS uses them today::
     arn:aws:ecs:{region}:{account}:task-definition/{family}:{revision}
     arn:aws:ecs:{region}:{account}:container-instance/{cluster}/{id}
     arn:aws:ecs:{region}:{account}:capacity-provider/{name}
-    arn:aws:ecs:{region}:{account}:task-set/{cluster}/{service}/{id}
+    arn:aws:ecs:{region}:{account}:task-set/{cluster}/{service}/{id}     (id: ecs-svc/<digits>)
     arn:aws:ecs:{region}:{account}:container/{cluster}/{task id}/{container id}
     arn:aws:ecs:{region}:{account}:service-deployment/{cluster}/{service}/{id}
     arn:aws:ecs:{region}:{account}:service-revision/{cluster}/{service}/{id}
+    arn:aws:ecs:{region}:{account}:daemon-task-definition/{family}:{revision}
+    arn:aws:ecs:{region}:{account}:daemon/{cluster}/{daemon}
+    arn:aws:ecs:{region}:{account}:daemon-deployment/{cluster}/{daemon}/{id}
+    arn:aws:ecs:{region}:{account}:daemon-revision/{cluster}/{daemon}/{id}
 """
 
 from __future__ import annotations
@@ -144,3 +148,77 @@ def name_from(value: str, resource_type: str) -> str:
     if parsed is None or parsed.resource_type != resource_type:
         return value
     return parsed.parts[-1]
+
+
+class TaskSetArn(NamedTuple):
+    """A task set ARN, taken apart."""
+
+    region: str
+    account: str
+    cluster: str
+    service: str
+    #: The task set id, ``ecs-svc/<digits>`` (it has a slash of its own).
+    id: str
+
+
+def parse_task_set(value: str) -> TaskSetArn | None:
+    """The parts of a ``task-set`` ARN, or ``None`` when ``value`` is not one."""
+    parsed = parse(value)
+    if parsed is None or parsed.resource_type != "task-set":
+        return None
+    cluster_name, _, rest = parsed.resource.partition("/")
+    service_name, _, set_id = rest.partition("/")
+    if not (cluster_name and service_name and set_id):
+        return None
+    return TaskSetArn(parsed.region, parsed.account, cluster_name, service_name, set_id)
+
+
+def daemon_task_definition(region: str, account: str, family: str, revision: int) -> str:
+    return f"{_PREFIX}{region}:{account}:daemon-task-definition/{family}:{revision}"
+
+
+def daemon(region: str, account: str, cluster_name: str, name: str) -> str:
+    return f"{_PREFIX}{region}:{account}:daemon/{cluster_name}/{name}"
+
+
+def daemon_deployment(
+    region: str, account: str, cluster_name: str, daemon_name: str, deployment_id: str
+) -> str:
+    path = f"{cluster_name}/{daemon_name}/{deployment_id}"
+    return f"{_PREFIX}{region}:{account}:daemon-deployment/{path}"
+
+
+def daemon_revision(
+    region: str, account: str, cluster_name: str, daemon_name: str, revision_id: str
+) -> str:
+    return f"{_PREFIX}{region}:{account}:daemon-revision/{cluster_name}/{daemon_name}/{revision_id}"
+
+
+class DaemonArn(NamedTuple):
+    """A daemon ARN, taken apart."""
+
+    region: str
+    account: str
+    cluster: str
+    name: str
+
+
+def parse_daemon(value: str) -> DaemonArn | None:
+    """The parts of a ``daemon`` ARN, or ``None`` when ``value`` is not one."""
+    parsed = parse(value)
+    if parsed is None or parsed.resource_type != "daemon":
+        return None
+    parts = parsed.parts
+    if len(parts) != 2 or not all(parts):
+        return None
+    return DaemonArn(parsed.region, parsed.account, parts[0], parts[1])
+
+
+def parse_daemon_deployment(value: str) -> ServiceChild | None:
+    """The parts of a ``daemon-deployment`` ARN (``service`` is the daemon's name)."""
+    return _service_child(value, "daemon-deployment")
+
+
+def parse_daemon_revision(value: str) -> ServiceChild | None:
+    """The parts of a ``daemon-revision`` ARN (``service`` is the daemon's name)."""
+    return _service_child(value, "daemon-revision")

@@ -250,6 +250,26 @@ def _metadata(
     }
 
 
+def workload_metadata(
+    spec: Mapping[str, Any],
+    *,
+    namespace: str,
+    cluster_name: str,
+    account: str,
+    region: str,
+    status: str = "ACTIVE",
+) -> dict[str, Any]:
+    """The metadata (name, labels, annotations) every kind of service object carries."""
+    return _metadata(
+        spec,
+        namespace=namespace,
+        cluster_name=cluster_name,
+        account=account,
+        region=region,
+        status=status,
+    )
+
+
 def deployment(
     template: Mapping[str, Any],
     spec: Mapping[str, Any],

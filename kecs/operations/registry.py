@@ -35,6 +35,7 @@ HANDLER_MODULES = (
     "kecs.operations.attributes",
     "kecs.operations.account_settings",
     "kecs.operations.unsupported",
+    "kecs.operations.task_sets",
 )
 
 _handlers: dict[str, Handler] = {}

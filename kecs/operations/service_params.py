@@ -28,6 +28,7 @@ Params = dict[str, Any]
 NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 CLIENT_TOKEN = re.compile(r"[\x21-\x7e]{1,36}")
 REPLICA, DAEMON = "REPLICA", "DAEMON"
+ECS, EXTERNAL, CODE_DEPLOY = "ECS", "EXTERNAL", "CODE_DEPLOY"
 #: Members that are not part of the service's configuration.
 _NOT_SPEC = ("cluster", "service", "forceNewDeployment")
 NOT_IDEMPOTENT = "Creation of service was not idempotent."
@@ -76,14 +77,12 @@ def task_definition(ctx: RequestContext, value: str) -> TaskDefinitionRef:
     return TaskDefinitionRef(td["taskDefinitionArn"], td, template, found.tags)
 
 
+def controller_type(spec: Mapping[str, Any]) -> str:
+    """The deployment controller of a service spec or request: ECS, EXTERNAL or CODE_DEPLOY."""
+    return str((spec.get("deploymentController") or {}).get("type") or ECS)
+
+
 def _check_controller(params: Mapping[str, Any]) -> None:
-    controller = (params.get("deploymentController") or {}).get("type", "ECS")
-    if controller != "ECS":
-        raise UnsupportedFeatureException(
-            f"The {controller} deployment controller is not supported by kecs: kecs services are "
-            "Kubernetes Deployments and DaemonSets rolled out by the ECS (rolling update) "
-            "deployment controller."
-        )
     strategy = (params.get("deploymentConfiguration") or {}).get("strategy", "ROLLING")
     if strategy != "ROLLING":
         raise UnsupportedFeatureException(
@@ -219,17 +218,21 @@ def _defaults(ref: ClusterRef, spec: Params) -> None:
         spec["serviceConnectConfiguration"] = {**connect, "namespace": defaults["namespace"]}
 
 
+def check_client_token(token: str | None) -> None:
+    """ECS's rule for ``clientToken`` (CreateService, CreateTaskSet, CreateDaemon)."""
+    if token is not None and not CLIENT_TOKEN.fullmatch(token):
+        raise InvalidParameterException(
+            "clientToken can have up to 36 ASCII characters in the range of 33-126 (inclusive)."
+        )
+
+
 def create_spec(
     ctx: RequestContext, ref: ClusterRef, params: Params
 ) -> tuple[Params, TaskDefinitionRef]:
     """The service spec of a CreateService request, and its task definition."""
     check_name(params["serviceName"])
     _check_controller(params)
-    token = params.get("clientToken")
-    if token is not None and not CLIENT_TOKEN.fullmatch(token):
-        raise InvalidParameterException(
-            "clientToken can have up to 36 ASCII characters in the range of 33-126 (inclusive)."
-        )
+    check_client_token(params.get("clientToken"))
     spec = {k: v for k, v in params.items() if k not in _NOT_SPEC and v is not None}
     daemon = spec.get("schedulingStrategy") == DAEMON
     spec["schedulingStrategy"] = DAEMON if daemon else REPLICA
@@ -254,6 +257,51 @@ def create_spec(
     return spec, td
 
 
+def external_spec(
+    ctx: RequestContext, ref: ClusterRef, params: Params
+) -> tuple[Params, TaskDefinitionRef | None]:
+    """The service spec of a CreateService request with the EXTERNAL or CODE_DEPLOY deployment
+    controller, and its task definition (optional with EXTERNAL: task sets name theirs)."""
+    check_name(params["serviceName"])
+    _check_controller(params)
+    check_client_token(params.get("clientToken"))
+    controller = controller_type(params)
+    spec = {k: v for k, v in params.items() if k not in _NOT_SPEC and v is not None}
+    if spec.get("schedulingStrategy") == DAEMON:
+        raise InvalidParameterException(
+            f"The {controller} deployment controller requires the REPLICA scheduling strategy."
+        )
+    spec["schedulingStrategy"] = REPLICA
+    spec["deploymentController"] = {"type": controller}
+    if "desiredCount" not in spec:
+        raise InvalidParameterException(
+            "The desired count must be specified for a service using the REPLICA scheduling "
+            "strategy."
+        )
+    tagging.validate_tags(spec.get("tags") or [])
+    _check_common(spec, False)
+    if controller == CODE_DEPLOY and not spec.get("taskDefinition"):
+        raise InvalidParameterException(
+            "A task definition must be specified for a service using the CODE_DEPLOY "
+            "deployment controller."
+        )
+    td = task_definition(ctx, spec["taskDefinition"]) if spec.get("taskDefinition") else None
+    if td is not None:
+        spec["taskDefinition"] = td.arn
+    spec.setdefault("availabilityZoneRebalancing", "ENABLED")
+    if controller == CODE_DEPLOY:
+        assert td is not None
+        _defaults(ref, spec)
+        _check_launch(ctx, ref, spec, td.task_definition)
+        _check_network(spec, td.task_definition)
+    elif spec.get("launchType") and spec.get("capacityProviderStrategy"):
+        raise InvalidParameterException(
+            "Specifying both a launch type and capacity provider strategy is not supported. "
+            "Remove one and try again."
+        )
+    return spec, td
+
+
 def same_request(existing: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     """Whether a CreateService repeats the one that made ``existing`` (its idempotency)."""
 
@@ -268,6 +316,13 @@ def update_spec(
 ) -> tuple[Params, TaskDefinitionRef | None]:
     """The service spec after an UpdateService, and the task definition when it names one."""
     _check_controller({**current, **params})
+    wanted = params.get("deploymentController")
+    if wanted and controller_type(params) != controller_type(current):
+        raise UnsupportedFeatureException(
+            f"kecs cannot change the deployment controller of a service (from "
+            f"{controller_type(current)} to {controller_type(params)}): delete the service and "
+            "create it again with the new controller."
+        )
     daemon = current.get("schedulingStrategy") == DAEMON
     if daemon and params.get("desiredCount") is not None:
         raise InvalidParameterException(_DAEMON_COUNT)

@@ -38,7 +38,7 @@ from kecs.mapping.service_status import ServiceView
 from kecs.mapping.service_workload import REVISION_KEYS, circuit_breaker_enabled
 from kecs.operations import service_store as store
 from kecs.operations import service_tombstones as tombstones
-from kecs.operations import service_view
+from kecs.operations import service_view, task_set_scheduler
 from kecs.operations.cluster_lookup import ClusterRef
 from kecs.operations.context import RequestContext
 from kecs.operations.service_store import Stored
@@ -83,6 +83,9 @@ def react(
     """Let one service react; ``True`` when it changed something worth reloading for."""
     if stored.workload is None:
         return False
+    if stored.external:
+        replace = failure_of if first_round else None
+        return task_set_scheduler.react(ctx, ref, stored, failure=replace)
     if stored.status == store.DRAINING:
         return finish_draining(ctx, ref, stored)
     view = service_view.service_view(ctx, ref, stored)

@@ -10,6 +10,11 @@ An ECS service is (see the issue-3 design, ``docs/services.md``):
   :mod:`kecs.operations.cluster_counters` counts by.
 - INACTIVE: a ConfigMap tombstone (``kecs.dev/resource=service-tombstone``) of the same name
   (:mod:`kecs.operations.service_tombstones`).
+- A service with the EXTERNAL or CODE_DEPLOY deployment controller runs no workload of its own:
+  it is a ConfigMap record labelled like a workload (:func:`kecs.mapping.task_sets.
+  service_record`), read with the tombstones (one list), and its task sets are Deployments
+  labelled ``kecs.dev/resource=task-set`` (:attr:`Stored.task_sets`), whose pods carry
+  ``kecs.dev/task-set``.
 
 :func:`load` reads the services of one cluster with a constant number of list requests
 (workloads, tombstones, ReplicaSets / ControllerRevisions, pods, Kubernetes Services), however
@@ -37,6 +42,7 @@ from kecs.operations.context import RequestContext
 SERVICE = "service"
 TASK = "task"
 TOMBSTONE = "service-tombstone"
+TASK_SET = "task-set"
 ACTIVE, DRAINING, INACTIVE = "ACTIVE", "DRAINING", "INACTIVE"
 WORKLOAD_KINDS = (kinds.DEPLOYMENT, kinds.DAEMON_SET)
 #: Template annotation bumped by ``forceNewDeployment`` (as ``kubectl rollout restart`` does).
@@ -59,6 +65,8 @@ class Stored:
     revisions: tuple[Object, ...] = ()
     pods: tuple[Object, ...] = ()
     k8s_service: Object | None = None
+    #: The Deployments of an EXTERNAL / CODE_DEPLOY service's task sets (``pods``: their tasks).
+    task_sets: tuple[Object, ...] = ()
 
     @property
     def status(self) -> str:
@@ -79,6 +87,11 @@ class Stored:
     @property
     def daemon(self) -> bool:
         return self.workload is not None and self.workload.get("kind") == "DaemonSet"
+
+    @property
+    def external(self) -> bool:
+        """An EXTERNAL / CODE_DEPLOY service: a record whose task sets run its tasks."""
+        return self.workload is not None and self.workload.get("kind") == "ConfigMap"
 
     def tombstone_data(self, key: str) -> Any:
         if self.tombstone is None:
@@ -143,11 +156,17 @@ def load(
             # the newer one is the service.
             if name not in workloads or _created(obj) >= _created(workloads[name]):
                 workloads[name] = obj
-    tomb_selector = _selector(owned_by(ctx, TOMBSTONE, ref.name), wanted)
-    tombstones = {
-        str(_exact_name(obj)): obj
-        for obj in backend.list_all(kinds.CONFIG_MAP, ns, selector=tomb_selector, where=keep)
-    }
+    # Tombstones and the records of EXTERNAL / CODE_DEPLOY services: one ConfigMap list.
+    base = owned_by(ctx, TOMBSTONE, ref.name)
+    del base[labels.RESOURCE]
+    tomb_selector = f"{_selector(base, wanted)},{labels.RESOURCE} in ({SERVICE},{TOMBSTONE})"
+    tombstones: dict[str, Object] = {}
+    for obj in backend.list_all(kinds.CONFIG_MAP, ns, selector=tomb_selector, where=keep):
+        name = str(_exact_name(obj))
+        if obj["metadata"]["labels"].get(labels.RESOURCE) == TOMBSTONE:
+            tombstones[name] = obj
+        elif name not in workloads or _created(obj) >= _created(workloads[name]):
+            workloads[name] = obj
     found = {
         name: Stored(name, workload=workloads.get(name), tombstone=tombstones.get(name))
         for name in sorted(set(workloads) | set(tombstones))
@@ -174,6 +193,9 @@ def _with_detail(
     def owned_revision(obj: Object) -> bool:
         return _controller_uid(obj) in owner_of
 
+    records = {
+        str(w["metadata"]["uid"]): n for n, w in workloads.items() if w["kind"] == "ConfigMap"
+    }
     revision_kinds = (
         [kinds.REPLICA_SET] if any(w["kind"] == "Deployment" for w in workloads.values()) else []
     )
@@ -189,12 +211,20 @@ def _with_detail(
     # its DaemonSet: the STOPPED records of an earlier incarnation of the name stay out.
     pod_owner = {**revision_owner, **{u: n for u, n in owner_of.items() if n in workloads}}
     pods: dict[str, list[Object]] = {name: [] for name in workloads}
+    task_sets = _task_sets(ctx, ref, records)
+    external = set(records.values())
 
     def service_pod(obj: Object) -> bool:
-        return _controller_uid(obj) in pod_owner
+        if _controller_uid(obj) in pod_owner:
+            return True
+        # A task set's task (of this incarnation of the service or an earlier one: its
+        # STOPPED records are swept with the service's).
+        meta = obj["metadata"]
+        return labels.TASK_SET in (meta.get("labels") or {}) and _exact_name(obj) in external
 
     for pod in backend.list_all(kinds.POD, ns, selector=task_selector, where=service_pod):
-        pods[pod_owner[str(_controller_uid(pod))]].append(pod)
+        owner = pod_owner.get(str(_controller_uid(pod)))
+        pods[owner if owner is not None else str(_exact_name(pod))].append(pod)
     k8s_services: dict[str, Object] = {}
     selector = _selector(owned_by(ctx, SERVICE, ref.name), workloads)
     for obj in backend.list_all(kinds.SERVICE, ns, selector=selector):
@@ -207,9 +237,35 @@ def _with_detail(
             revisions=tuple(revisions.get(name, ())),
             pods=tuple(pods.get(name, ())),
             k8s_service=k8s_services.get(name),
+            task_sets=tuple(task_sets.get(name, ())),
         )
         for name, stored in found.items()
     }
+
+
+def _task_sets(
+    ctx: RequestContext, ref: ClusterRef, records: Mapping[str, str]
+) -> dict[str, list[Object]]:
+    """The task set Deployments of the EXTERNAL services whose records have these uids."""
+    if not records:
+        return {}
+    selector = _selector(owned_by(ctx, TASK_SET, ref.name), records.values())
+
+    def owned(obj: Object) -> bool:
+        refs = obj["metadata"].get("ownerReferences") or ()
+        return any(str(r.get("uid")) in records for r in refs)
+
+    found: dict[str, list[Object]] = {}
+    for obj in ctx.backend.list_all(
+        kinds.DEPLOYMENT, ref.namespace, selector=selector, where=owned
+    ):
+        uid = next(
+            str(r.get("uid"))
+            for r in obj["metadata"]["ownerReferences"]
+            if str(r.get("uid")) in records
+        )
+        found.setdefault(records[uid], []).append(obj)
+    return found
 
 
 def load_one(ctx: RequestContext, ref: ClusterRef, name: str) -> Stored | None:

@@ -17,6 +17,7 @@ from typing import Any
 from kecs.mapping import ids, k8s_time, service_history, service_status, task_keys
 from kecs.mapping.rollouts import Revision
 from kecs.operations import service_store as store
+from kecs.operations import task_set_view
 from kecs.operations.cluster_lookup import ClusterRef
 from kecs.operations.context import RequestContext
 from kecs.operations.service_store import Stored
@@ -55,6 +56,8 @@ def describe(ctx: RequestContext, ref: ClusterRef, stored: Stored, *, include_ta
         else:
             service.pop("tags", None)
         return service
+    if stored.external:
+        return task_set_view.describe(ctx, ref, stored, include_tags=include_tags)
     service = service_status.workload_to_service(
         stored.workload,
         stored.revisions,
@@ -129,6 +132,8 @@ def service_deployments(ctx: RequestContext, ref: ClusterRef, stored: Stored) ->
     """Every ``ServiceDeployment`` of the service, newest first."""
     if stored.workload is None:
         return [dict(d) for d in stored.tombstone_data("serviceDeployments") or []]
+    if stored.external:
+        return []  # its task sets are rolled out by the external controller, not ECS
     v = service_view(ctx, ref, stored)
     result = []
     for revision in reversed(v.revisions):
@@ -146,6 +151,8 @@ def service_revisions(ctx: RequestContext, ref: ClusterRef, stored: Stored) -> l
     """Every ``ServiceRevision`` of the service, newest first."""
     if stored.workload is None:
         return [dict(r) for r in stored.tombstone_data("serviceRevisions") or []]
+    if stored.external:
+        return []
     v = service_view(ctx, ref, stored)
     return [service_history.service_revision(v, r) for r in reversed(v.revisions)]
 

@@ -9,7 +9,8 @@ pure :mod:`kecs.mapping.service_workload`; the pod template is wired by
 :func:`kecs.mapping.task_wiring.service_template` (task role ServiceAccount, placement,
 capacity providers, cluster membership), the task role's objects are made by
 :mod:`.task_identity`, and discovery / load balancer objects are written by
-:mod:`.service_attachments`.
+:mod:`.service_attachments`. Services with the EXTERNAL or CODE_DEPLOY deployment controller
+(a record and task sets) are handed over to :mod:`.external_services`.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from kecs.errors import (
 from kecs.mapping import k8s_time, labels, service_workload, task_keys, task_wiring
 from kecs.mapping.errors import MappingError
 from kecs.mapping.identity import TaskIdentity
+from kecs.operations import external_services, service_params, tagging
 from kecs.operations import service_attachments as attachments
-from kecs.operations import service_params, tagging
 from kecs.operations import service_scheduler as scheduler
 from kecs.operations import service_store as store
 from kecs.operations import service_tombstones as tombstones
@@ -105,6 +106,8 @@ def _objects(
 @operation("CreateService")
 def create_service(ctx: RequestContext, params: Params) -> Params:
     ref = resolve_cluster(ctx, params.get("cluster"))
+    if external_services.is_external(params):
+        return external_services.create(ctx, ref, params)
     spec, td = service_params.create_spec(ctx, ref, params)
     name = spec["serviceName"]
     existing = scheduler.settle(ctx, ref, [name]).get(name)
@@ -165,6 +168,8 @@ def _needs_rollout(old: Mapping[str, Any], new: Mapping[str, Any], force: bool) 
 def update_service(ctx: RequestContext, params: Params) -> Params:
     ref = resolve_cluster(ctx, params.get("cluster"))
     stored = _active(ctx, ref, params["service"])
+    if stored.external:
+        return external_services.update(ctx, ref, stored, params)
     assert stored.workload is not None
     old = stored.spec
     spec, td = service_params.update_spec(ctx, ref, old, params)
@@ -255,6 +260,8 @@ def _sync_k8s_service(ctx: RequestContext, current: Object | None, wanted: Objec
 def delete_service(ctx: RequestContext, params: Params) -> Params:
     ref = resolve_cluster(ctx, params.get("cluster"))
     stored = _lookup(ctx, ref, params["service"])
+    if stored.external:
+        return external_services.delete(ctx, ref, stored, params)
     if stored.workload is None:
         raise ServiceNotActiveException(NOT_ACTIVE)
     if stored.status == store.DRAINING:

@@ -79,7 +79,8 @@ def _service_exists(ctx: RequestContext, cluster: ClusterRef, service: str) -> b
         recorded = _annotation(obj, task_keys.SERVICE_NAME)
         return recorded is None or recorded == service
 
-    for kind in (kinds.DEPLOYMENT, kinds.DAEMON_SET):
+    # A ConfigMap is the record of a service with the EXTERNAL / CODE_DEPLOY controller.
+    for kind in (kinds.DEPLOYMENT, kinds.DAEMON_SET, kinds.CONFIG_MAP):
         page = ctx.backend.list(kind, cluster.namespace, selector=selector, limit=1, where=exact)
         if page.items:
             return True

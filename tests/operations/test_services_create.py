@@ -183,7 +183,9 @@ def test_rules_and_their_wording(ecs: Any, web: str) -> None:
     assert bad(ecs, desiredCount=1, networkConfiguration=network) == (
         "Network Configuration is not valid for the given networkMode of this task definition."
     )
-    assert "CODE_DEPLOY" in bad(ecs, desiredCount=1, deploymentController={"type": "CODE_DEPLOY"})
+    assert "CODE_DEPLOY" in bad(
+        ecs, deploymentController={"type": "CODE_DEPLOY"}, schedulingStrategy="DAEMON"
+    )
     assert "BLUE_GREEN" in bad(
         ecs, desiredCount=1, deploymentConfiguration={"strategy": "BLUE_GREEN"}
     )
