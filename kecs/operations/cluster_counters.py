@@ -6,7 +6,8 @@ sees the same figures and nothing drifts. Which objects count as what is decided
 - task: a Pod labelled ``kecs.dev/resource=task`` in the cluster's Namespace; RUNNING when its
   phase is ``Running``, PENDING when ``Pending``; a pod being deleted or in a terminal phase
   (``Succeeded``/``Failed``) is a stopped (or stopping) task and no longer live;
-- service: a Deployment or DaemonSet labelled ``kecs.dev/resource=service`` in the Namespace;
+- service: a Deployment or DaemonSet labelled ``kecs.dev/resource=service`` in the Namespace
+  (or the ConfigMap record of an EXTERNAL / CODE_DEPLOY service, labelled the same way);
   ACTIVE unless its ``kecs.dev/status`` label says ``DRAINING`` or ``INACTIVE``;
 - container instance: a Node that serves the cluster, ACTIVE or DRAINING
   (:func:`kecs.mapping.container_instance.serves`: shared Nodes serve every cluster, a Node
@@ -152,7 +153,8 @@ def count_clusters(ctx: RequestContext, clusters: dict[str, str]) -> dict[str, C
 
     backend = ctx.backend
     backend.list_all(kinds.POD, scope, selector=selector(TASK), where=tally_task)
-    for kind in (kinds.DEPLOYMENT, kinds.DAEMON_SET):
+    # A ConfigMap labelled as a service is the record of an EXTERNAL / CODE_DEPLOY service.
+    for kind in (kinds.DEPLOYMENT, kinds.DAEMON_SET, kinds.CONFIG_MAP):
         backend.list_all(kind, scope, selector=selector(SERVICE), where=tally_service)
     instances = {ns: [0, 0] for ns in clusters}
 

@@ -17,13 +17,13 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "bench_requests.py"
 
 PINNED = {
-    "CreateCluster (new)": 8,
-    "CreateCluster (exists)": 9,
-    "DescribeClusters (1)": 5,
-    "DescribeClusters (10)": 5,
-    "DescribeClusters (10, include all)": 5,
+    "CreateCluster (new)": 9,
+    "CreateCluster (exists)": 10,
+    "DescribeClusters (1)": 6,
+    "DescribeClusters (10)": 6,
+    "DescribeClusters (10, include all)": 6,
     "ListClusters (11)": 1,
-    "UpdateClusterSettings": 6,
+    "UpdateClusterSettings": 7,
     "TagResource (cluster)": 2,
     "ListTagsForResource (cluster)": 1,
     "RegisterTaskDefinition (new family)": 3,
@@ -44,7 +44,7 @@ PINNED = {
     "ListTasks": 2,
     "StopTask": 7,
     "DeleteService (force)": 27,
-    "DeleteCluster": 9,
+    "DeleteCluster": 10,
 }
 
 
