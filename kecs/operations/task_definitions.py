@@ -20,16 +20,16 @@ allocated leaves that number unused (never listed, never reused), as AWS never r
 from __future__ import annotations
 
 import json
-from typing import Any, NamedTuple
+from typing import Any
 
-from kecs import arns
 from kecs.arns import Arn
 from kecs.errors import ClientException, InvalidParameterException
 from kecs.mapping.taskdef import to_pod_template
 from kecs.operations import tagging
 from kecs.operations.context import RequestContext
 from kecs.operations.registry import operation
-from kecs.operations.taskdefs import build, listing
+from kecs.operations.taskdefs import build, listing, references
+from kecs.operations.taskdefs.references import Reference
 from kecs.operations.taskdefs.store import (
     ACTIVE,
     DELETE_IN_PROGRESS,
@@ -46,32 +46,9 @@ UNABLE_TO_DESCRIBE = "Unable to describe task definition."
 MAX_DELETE = 10
 
 
-class Reference(NamedTuple):
-    """What a ``taskDefinition`` parameter names: a family and maybe a revision."""
-
-    family: str
-    revision: int | None
-
-
 def parse_reference(ctx: RequestContext, value: str) -> Reference | None:
     """``family``, ``family:revision`` or an ARN of this account and region; else ``None``."""
-    text = value
-    if arns.is_arn(value):
-        arn = arns.parse(value)
-        if (
-            arn is None
-            or arn.resource_type != "task-definition"
-            or arn.region != ctx.region
-            or arn.account != ctx.account_id
-        ):
-            return None
-        text = arn.resource
-    family, sep, revision = text.rpartition(":")
-    if not sep:
-        return Reference(text, None) if text else None
-    if not (revision.isdigit() and revision.isascii()) or int(revision) < 1 or not family:
-        return None
-    return Reference(family, int(revision))
+    return references.parse(ctx, value, "task-definition")
 
 
 def resolve(ctx: RequestContext, store: TaskDefinitionStore, value: str) -> Revision:

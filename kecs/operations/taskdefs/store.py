@@ -17,6 +17,10 @@ sees the same task definitions, and the labels keep accounts and regions apart:
 
 The PodTemplate is the truth for one revision; the record's letter follows it (written
 right after, and re-synchronised on every deregister/delete of that revision).
+
+Daemon task definitions are stored the same way (:data:`DAEMON_TASK_DEFINITIONS`: resources
+``daemon-task-definition`` / ``daemon-task-definition-family``, names ``dtd-...``, the ARN in
+``daemonTaskDefinitionArn``); a store is made for one :class:`Kind`.
 """
 
 from __future__ import annotations
@@ -41,8 +45,24 @@ FAMILY_RESOURCE = "task-definition-family"
 NAMESPACE = labels.SYSTEM_NAMESPACE
 
 ACTIVE, INACTIVE, DELETE_IN_PROGRESS = "ACTIVE", "INACTIVE", "DELETE_IN_PROGRESS"
-CODE = {ACTIVE: "A", INACTIVE: "I", DELETE_IN_PROGRESS: "D"}
+DELETED = "DELETED"  # daemon task definitions only
+CODE = {ACTIVE: "A", INACTIVE: "I", DELETE_IN_PROGRESS: "D", DELETED: "Z"}
 UNUSED = "X"
+
+
+class Kind(NamedTuple):
+    """Which definitions a store keeps: their resource labels, name prefix and ARN member."""
+
+    resource: str
+    family_resource: str
+    prefix: str
+    arn_key: str
+
+
+TASK_DEFINITIONS = Kind(RESOURCE, FAMILY_RESOURCE, "td", "taskDefinitionArn")
+DAEMON_TASK_DEFINITIONS = Kind(
+    "daemon-task-definition", "daemon-task-definition-family", "dtd", "daemonTaskDefinitionArn"
+)
 
 MAX_ATTEMPTS = 200
 #: ECS's limit on the size of a task definition.
@@ -56,12 +76,12 @@ def family_key(account: str, region: str, family: str) -> str:
     return names.dns_label(family, account, region, family)
 
 
-def record_name(key: str) -> str:
-    return f"td-{key}"
+def record_name(key: str, prefix: str = "td") -> str:
+    return f"{prefix}-{key}"
 
 
-def template_name(key: str, revision: int) -> str:
-    return f"td-{key}-{revision}"
+def template_name(key: str, revision: int, prefix: str = "td") -> str:
+    return f"{prefix}-{key}-{revision}"
 
 
 class Revision(NamedTuple):
@@ -90,22 +110,29 @@ def retrying(action: Callable[[], _T]) -> _T:
 
 
 class TaskDefinitionStore:
-    """The task definitions of one (backend, account, region)."""
+    """The task definitions (or daemon task definitions) of one (backend, account, region)."""
 
-    def __init__(self, ctx: RequestContext) -> None:
+    def __init__(self, ctx: RequestContext, kind: Kind = TASK_DEFINITIONS) -> None:
         self.ctx = ctx
         self.backend = ctx.backend
         self.account = ctx.account_id
         self.region = ctx.region
+        self.kind = kind
 
     def key(self, family: str) -> str:
         return family_key(self.account, self.region, family)
+
+    def _record_name(self, family: str) -> str:
+        return record_name(self.key(family), self.kind.prefix)
+
+    def _template_name(self, family: str, revision: int) -> str:
+        return template_name(self.key(family), revision, self.kind.prefix)
 
     # -- family records ---------------------------------------------------------------------
 
     def record(self, family: str) -> Object | None:
         try:
-            return self.backend.get(kinds.CONFIG_MAP, record_name(self.key(family)), NAMESPACE)
+            return self.backend.get(kinds.CONFIG_MAP, self._record_name(family), NAMESPACE)
         except NotFound:
             return None
 
@@ -126,7 +153,7 @@ class TaskDefinitionStore:
                 found.append((family, statuses))
             return False
 
-        selector = labels.ownership(self.account, self.region, FAMILY_RESOURCE)
+        selector = labels.ownership(self.account, self.region, self.kind.family_resource)
         self.backend.list_all(kinds.CONFIG_MAP, NAMESPACE, selector=selector, where=collect)
         return found
 
@@ -166,10 +193,10 @@ class TaskDefinitionStore:
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {
-                "name": record_name(key),
+                "name": self._record_name(family),
                 "namespace": NAMESPACE,
                 "labels": {
-                    **labels.ownership(self.account, self.region, FAMILY_RESOURCE),
+                    **labels.ownership(self.account, self.region, self.kind.family_resource),
                     labels.FAMILY: key,
                 },
                 "annotations": {labels.ANN_FAMILY: family},
@@ -201,17 +228,17 @@ class TaskDefinitionStore:
                 "apiVersion": "v1",
                 "kind": "PodTemplate",
                 "metadata": {
-                    "name": template_name(key, revision),
+                    "name": self._template_name(family, revision),
                     "namespace": NAMESPACE,
                     "labels": {
-                        **labels.ownership(self.account, self.region, RESOURCE),
+                        **labels.ownership(self.account, self.region, self.kind.resource),
                         labels.FAMILY: key,
                         labels.REVISION: str(revision),
                         labels.STATUS: task_definition["status"],
                     },
                     "annotations": {
                         labels.ANN_FAMILY: family,
-                        labels.ANN_TASK_DEFINITION_ARN: task_definition["taskDefinitionArn"],
+                        labels.ANN_TASK_DEFINITION_ARN: task_definition[self.kind.arn_key],
                         labels.ANN_TASK_DEFINITION: td_json,
                         labels.ANN_TAGS: tags_json,
                         labels.ANN_NOTES: notes_json,
@@ -224,7 +251,7 @@ class TaskDefinitionStore:
     def get(self, family: str, revision: int) -> Revision | None:
         try:
             obj = self.backend.get(
-                kinds.POD_TEMPLATE, template_name(self.key(family), revision), NAMESPACE
+                kinds.POD_TEMPLATE, self._template_name(family, revision), NAMESPACE
             )
         except NotFound:
             return None
@@ -246,7 +273,7 @@ class TaskDefinitionStore:
         return None
 
     def transition(
-        self, family: str, revision: int, source: str, target: str, stamp: str
+        self, family: str, revision: int, source: str, target: str, stamp: str | None
     ) -> Revision | None:
         """Move the revision from ``source`` to ``target`` status, stamping ``stamp`` now.
 
@@ -260,7 +287,8 @@ class TaskDefinitionStore:
                 return found
             obj, td = found
             td["status"] = target
-            td[stamp] = self.ctx.now().timestamp()
+            if stamp is not None:
+                td[stamp] = self.ctx.now().timestamp()
             meta = obj["metadata"]
             meta["labels"][labels.STATUS] = target
             meta["annotations"][labels.ANN_TASK_DEFINITION] = json.dumps(td, separators=(",", ":"))
@@ -287,7 +315,7 @@ class TaskDefinitionStore:
 
         try:
             self.backend.modify(
-                kinds.POD_TEMPLATE, template_name(self.key(family), revision), apply, NAMESPACE
+                kinds.POD_TEMPLATE, self._template_name(family, revision), apply, NAMESPACE
             )
         except NotFound:
             return False
