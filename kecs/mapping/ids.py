@@ -8,6 +8,8 @@ identifiers are pure functions of what the object carries:
   deployment id (21 URL-safe characters): hashes of a *revision key* -- a ReplicaSet's uid, or
   ``<DaemonSet uid>/<controller-revision-hash>`` for a DaemonSet's revision (both ends, the
   ControllerRevision and each pod, carry that hash);
+- daemon deployment id (21 URL-safe characters) and daemon revision id (a UUID): hashes of the
+  revision key of the daemon's DaemonSet revision;
 - container instance id: the Node's uid without dashes;
 - ENI, attachment and container ids: hashes of the task id.
 """
@@ -62,6 +64,17 @@ def service_revision_id(revision_key: str) -> str:
 def service_deployment_id(revision_key: str) -> str:
     raw = base64.urlsafe_b64encode(_hash("service-deployment", revision_key)).decode()
     return raw[:21]
+
+
+def daemon_deployment_id(revision_key: str) -> str:
+    """A daemon deployment id (21 URL-safe characters, as ECS writes them)."""
+    raw = base64.urlsafe_b64encode(_hash("daemon-deployment", revision_key)).decode()
+    return raw[:21]
+
+
+def daemon_revision_id(revision_key: str) -> str:
+    """A daemon revision id (a UUID, as ECS writes them)."""
+    return str(uuid.uuid5(_ID_NAMESPACE, f"daemon-revision\0{revision_key}"))
 
 
 def container_instance_id(node: Mapping[str, Any]) -> str:

@@ -142,6 +142,12 @@ def brief(deployment: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def container_images(revision: Revision) -> list[dict[str, Any]]:
+    """``{containerName, image, imageDigest}`` of each container of ``revision`` (the digest
+    from a task that pulled it); shared with :mod:`kecs.mapping.daemons`."""
+    return _images(revision)
+
+
 def _images(revision: Revision) -> list[dict[str, Any]]:
     mapping = task_containers.name_map(revision.template)
     specs = {c.get("name"): c for c in task_containers.k8s_containers(revision.template)}

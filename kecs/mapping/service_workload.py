@@ -338,11 +338,8 @@ def daemon_set(
             region=region,
             status=status,
         ),
-        "spec": {
-            "selector": {"matchLabels": selector(str(spec.get("serviceName", "")))},
-            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": rolling_update(spec)},
-            "revisionHistoryLimit": REVISION_HISTORY_LIMIT,
-            "template": pod_template(
+        "spec": daemon_set_spec(
+            pod_template(
                 template,
                 spec,
                 cluster_name=cluster_name,
@@ -351,7 +348,22 @@ def daemon_set(
                 task_definition=task_definition,
                 task_definition_tags=task_definition_tags,
             ),
-        },
+            selector(str(spec.get("serviceName", ""))),
+            rolling_update(spec),
+        ),
+    }
+
+
+def daemon_set_spec(
+    template: Mapping[str, Any], match_labels: Mapping[str, str], rolling: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A DaemonSet's ``spec``: one pod per eligible node, rolled out ``rolling``-ly (shared by
+    DAEMON services and ECS daemons, :mod:`kecs.mapping.daemons`)."""
+    return {
+        "selector": {"matchLabels": dict(match_labels)},
+        "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": dict(rolling)},
+        "revisionHistoryLimit": REVISION_HISTORY_LIMIT,
+        "template": dict(template),
     }
 
 
