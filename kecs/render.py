@@ -12,6 +12,10 @@ Input, as the AWS CLI shows or takes it:
 Output: :class:`Rendered`, whose ``objects`` are plain dicts ready for ``kubectl apply`` (names
 as kecs would give them for the given account, region and cluster) and whose ``notes`` say
 what did not map exactly. Built with the pure mapping functions only: no backend, no network.
+Pods and workloads go through :mod:`kecs.mapping.task_wiring` as RunTask and CreateService
+put them: the task role's ServiceAccount, Role and RoleBinding come first, then the workload
+with its placement (affinity, topology spread, capacity providers), its Service, and the
+discovery Services, load balancer Services and Ingresses of a service.
 Two things differ from what kecs stores: kecs's bookkeeping annotations (the exact task
 definition JSON, status) are left out, and so is the ``kecs.dev/task-record`` finalizer, which
 on a cluster without kecs would keep pods from ever being deleted.
@@ -28,11 +32,17 @@ import attrs
 
 from kecs import arns
 from kecs.client import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
-from kecs.mapping import labels, names, service_workload
+from kecs.mapping import labels, service_workload
 from kecs.mapping.common import Note
-from kecs.mapping.task_pod import task_pod
 from kecs.mapping.taskdef import to_pod_template
 from kecs.operations.taskdefs.store import family_key, template_name
+from kecs.render_objects import (
+    World,
+    pull_secret_notes,
+    secret_notes,
+    service_objects,
+    task_pod_objects,
+)
 
 __all__ = ["KINDS", "Note", "RenderError", "Rendered", "render"]
 
@@ -62,8 +72,12 @@ class Rendered:
             raise ImportError(
                 "Rendered.yaml() needs PyYAML: pip install 'kecs[yaml]' (or use .json())"
             ) from exc
-        text = yaml.safe_dump_all(
-            self.objects, sort_keys=False, default_flow_style=False, width=1_000_000
+        text = yaml.dump_all(
+            self.objects,
+            Dumper=_plain_dumper(yaml),
+            sort_keys=False,
+            default_flow_style=False,
+            width=1_000_000,
         )
         return f"# {self.source}\n{text}" + (self.notes_comment() if notes else "")
 
@@ -115,6 +129,17 @@ class Rendered:
             return self.yaml(notes=False)
         except ImportError:
             return self.json()
+
+
+def _plain_dumper(yaml: Any) -> Any:
+    """PyYAML's safe dumper without anchors: objects may share parts (placement terms), and
+    manifests read best (and diff best) with every value written out."""
+
+    class Plain(yaml.SafeDumper):  # type: ignore[misc]
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    return Plain
 
 
 def as_list(objects: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
@@ -210,7 +235,7 @@ def render(
     if unknown:
         raise RenderError(f"unknown kind(s) {unknown}; choose from {list(KINDS)}")
     own = _own_arn(body)
-    world = _World(
+    world = World(
         namespace=namespace,
         region=region or (own.region if own else DEFAULT_REGION),
         account=account_id or (own.account if own else DEFAULT_ACCOUNT_ID),
@@ -230,15 +255,7 @@ def _own_arn(body: Mapping[str, Any]) -> arns.Arn | None:
     return None
 
 
-@attrs.frozen
-class _World:
-    namespace: str
-    region: str
-    account: str
-    cluster: str
-
-
-def _with_arn(task_definition: Mapping[str, Any], world: _World) -> dict[str, Any]:
+def _with_arn(task_definition: Mapping[str, Any], world: World) -> dict[str, Any]:
     td = dict(task_definition)
     if not isinstance(td.get("taskDefinitionArn"), str):
         td["taskDefinitionArn"] = arns.task_definition(
@@ -249,7 +266,7 @@ def _with_arn(task_definition: Mapping[str, Any], world: _World) -> dict[str, An
 
 
 def _render_task_definition(
-    task_definition: Mapping[str, Any], kinds: Sequence[str], world: _World
+    task_definition: Mapping[str, Any], kinds: Sequence[str], world: World
 ) -> Rendered:
     td = _with_arn(task_definition, world)
     family, revision = _family(td), _revision(td)
@@ -260,21 +277,21 @@ def _render_task_definition(
         if kind == "podtemplate":
             objects.append(_pod_template(td, mapping.template, mapping.notes, world))
         elif kind == "pod":
-            objects.append(_pod(td, mapping.template, world))
+            _add(objects, task_pod_objects(td, mapping.template, world, notes))
         else:
             strategy = "DAEMON" if kind == "daemonset" else "REPLICA"
             spec: dict[str, Any] = {"serviceName": family, "schedulingStrategy": strategy}
             if strategy == "REPLICA":
                 spec["desiredCount"] = 1
-            _add(objects, _service_objects(spec, td, mapping.template, world, notes))
-    notes += _secret_notes(mapping.template)
+            _add(objects, service_objects(spec, td, mapping.template, world, notes))
+    notes += secret_notes(mapping.template)
     return Rendered(f"task definition {family}:{revision}", tuple(objects), _finish(notes, objects))
 
 
 def _render_service(
     service: Mapping[str, Any],
     kinds: Sequence[str] | None,
-    world: _World,
+    world: World,
     task_definitions: Iterable[Mapping[str, Any]],
 ) -> Rendered:
     name = service.get("serviceName")
@@ -305,18 +322,15 @@ def _render_service(
         if kind == "podtemplate":
             objects.append(_pod_template(td, mapping.template, mapping.notes, world))
         elif kind == "pod":
-            objects.append(_pod(td, mapping.template, world))
+            _add(objects, task_pod_objects(td, mapping.template, world, notes))
         else:
-            _add(objects, _service_objects(spec, td, mapping.template, world, notes))
-    notes += _secret_notes(mapping.template)
-    for key in ("loadBalancers", "serviceRegistries", "placementConstraints", "placementStrategy"):
-        if service.get(key):
-            notes.append(Note(key, "kept as metadata only; no Kubernetes object is made for it"))
+            _add(objects, service_objects(spec, td, mapping.template, world, notes))
+    notes += secret_notes(mapping.template)
     return Rendered(f"service {name}", tuple(objects), _finish(notes, objects))
 
 
 def _pod_template(
-    td: Mapping[str, Any], template: Mapping[str, Any], notes: Sequence[Note], world: _World
+    td: Mapping[str, Any], template: Mapping[str, Any], notes: Sequence[Note], world: World
 ) -> dict[str, Any]:
     family, revision = _family(td), _revision(td)
     key = family_key(world.account, world.region, family)
@@ -343,20 +357,6 @@ def _pod_template(
     }
 
 
-def _pod(td: Mapping[str, Any], template: Mapping[str, Any], world: _World) -> dict[str, Any]:
-    family = _family(td)
-    name = names.dns_label(family, "task", world.account, world.region, world.cluster, family)
-    return task_pod(
-        template,
-        name=name,
-        namespace=world.namespace,
-        cluster_name=world.cluster,
-        account=world.account,
-        region=world.region,
-        task_definition=td,
-    )
-
-
 def _add(objects: list[dict[str, Any]], new: Iterable[dict[str, Any]]) -> None:
     """Append ``new``, leaving out an object already there (the Service two workloads share)."""
     seen = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects}
@@ -367,46 +367,9 @@ def _add(objects: list[dict[str, Any]], new: Iterable[dict[str, Any]]) -> None:
             objects.append(obj)
 
 
-def _service_objects(
-    spec: Mapping[str, Any],
-    td: Mapping[str, Any],
-    template: Mapping[str, Any],
-    world: _World,
-    notes: list[Note],
-) -> list[dict[str, Any]]:
-    where: dict[str, Any] = {
-        "namespace": world.namespace,
-        "cluster_name": world.cluster,
-        "account": world.account,
-        "region": world.region,
-        "task_definition": td,
-    }
-    objects = [service_workload.workload(template, spec, **where)]
-    k8s_service = service_workload.service(spec, **where)
-    if k8s_service is None:
-        notes.append(Note("portMappings", "no container port mappings, so no Kubernetes Service"))
-    else:
-        objects.append(k8s_service)
-    return objects
-
-
-def _secret_notes(template: Mapping[str, Any]) -> list[Note]:
-    raw = (template.get("metadata") or {}).get("annotations", {}).get(labels.ANN_SECRETS)
-    if not raw:
-        return []
-    table = json.loads(raw)
-    listed = ", ".join(f"{name} (from {entry['source']})" for name, entry in table.items())
-    return [
-        Note(
-            "secrets",
-            f"the pods read Kubernetes Secrets that kecs fills from AWS: {listed}; "
-            "create them in the namespace before applying",
-        )
-    ]
-
-
 def _finish(notes: list[Note], objects: list[dict[str, Any]]) -> tuple[Note, ...]:
     """Drop kecs's task-record finalizer (see the module doc) and say so once."""
+    notes += pull_secret_notes(objects)
     dropped = False
     for obj in objects:
         for metadata in (obj["metadata"], obj.get("spec", {}).get("template", {}).get("metadata")):

@@ -161,7 +161,8 @@ def unmapped_notes(definition: Mapping[str, Any], path: str, notes: Notes) -> No
     if record(definition, "repositoryCredentials") is not None:
         notes.add(
             f"{path}.repositoryCredentials",
-            "private registry credentials kept as metadata (no imagePullSecret is created yet)",
+            "the task's pods pull with an imagePullSecret named from the credentials ARN, "
+            "which must exist as a kubernetes.io/dockerconfigjson Secret",
         )
     if records(definition, "environmentFiles"):
         notes.add(

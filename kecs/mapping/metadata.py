@@ -84,8 +84,18 @@ def task_annotations(task: Mapping[str, Any], notes: Notes) -> dict[str, str]:
     if family is not None:
         out[labels.ANN_FAMILY] = family
     for key, annotation, message in (
-        ("taskRoleArn", labels.ANN_TASK_ROLE_ARN, "pods get no AWS credentials from it yet"),
-        ("executionRoleArn", labels.ANN_EXECUTION_ROLE_ARN, "kecs pulls images and secrets itself"),
+        (
+            "taskRoleArn",
+            labels.ANN_TASK_ROLE_ARN,
+            "tasks run as its ServiceAccount (IRSA annotation eks.amazonaws.com/role-arn), "
+            "whose Role may read only the task's Secrets; the IAM policy itself is not applied",
+        ),
+        (
+            "executionRoleArn",
+            labels.ANN_EXECUTION_ROLE_ARN,
+            "images in ECR are pulled with an ecr-pull image pull secret named after it; the "
+            "IAM policy itself is not applied",
+        ),
     ):
         value = text(task, key)
         if value:
@@ -95,7 +105,10 @@ def task_annotations(task: Mapping[str, Any], notes: Notes) -> dict[str, str]:
     if metadata:
         out[labels.ANN_TASK_METADATA] = to_json(metadata)
     for key, message in (
-        ("placementConstraints", "not turned into node affinity; kept as metadata"),
+        (
+            "placementConstraints",
+            "applied when a task runs (node affinity, pod (anti-)affinity); kept as metadata here",
+        ),
         ("proxyConfiguration", "App Mesh proxy is not set up; kept as metadata"),
         (
             "inferenceAccelerators",

@@ -62,13 +62,15 @@ def test_many_files_show_progress(capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_service_finds_its_task_definition(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = render(capsys, WEB_SERVICE, "--task-definition", WEB)
     assert code == 0
-    deployment, service = docs(out)
+    deployment, service, balancer, ingress = docs(out)
     assert (deployment["kind"], service["kind"]) == ("Deployment", "Service")
+    assert (balancer["kind"], ingress["kind"]) == ("Service", "Ingress")  # its loadBalancers
     assert deployment["spec"]["replicas"] == 3
     assert deployment["metadata"]["labels"]["kecs.dev/cluster"] == "production"
     code, out, _ = render(capsys, WEB_SERVICE, WEB, "--quiet")
     assert code == 0
-    assert [d["kind"] for d in docs(out)] == ["Deployment", "Service", "PodTemplate"]
+    kinds = ["Deployment", "Service", "Service", "Ingress", "PodTemplate"]
+    assert [d["kind"] for d in docs(out)] == kinds
 
 
 def test_a_service_without_its_task_definition_fails_clearly(
