@@ -34,7 +34,7 @@ from kecs.operations.taskdefs.store import (
     ACTIVE,
     DELETE_IN_PROGRESS,
     INACTIVE,
-    UNUSED,
+    Built,
     Revision,
     TaskDefinitionStore,
 )
@@ -65,7 +65,7 @@ def resolve(ctx: RequestContext, store: TaskDefinitionStore, value: str) -> Revi
     return found
 
 
-def _notes_json(notes: tuple[Any, ...]) -> str:
+def notes_json(notes: tuple[Any, ...]) -> str:
     # ``ANN_NOTES`` is a JSON list of readable strings ("path: message").
     return json.dumps([str(n) for n in notes], separators=(",", ":"))
 
@@ -73,10 +73,9 @@ def _notes_json(notes: tuple[Any, ...]) -> str:
 @operation("RegisterTaskDefinition")
 def register_task_definition(ctx: RequestContext, params: Params) -> Params:
     sizes = validate(params)
-    store = TaskDefinitionStore(ctx)
-    family = params["family"]
-    revision = store.allocate(family)
-    try:
+    tags = params.get("tags") or []
+
+    def make(revision: int) -> Built:
         td = build.task_definition(
             params,
             sizes,
@@ -86,17 +85,10 @@ def register_task_definition(ctx: RequestContext, params: Params) -> Params:
             registered_at=ctx.now().timestamp(),
         )
         mapped = to_pod_template(td, region=ctx.region)
-        tags = params.get("tags") or []
-        store.create(
-            td,
-            mapped.template,
-            tags_json=json.dumps(tags, separators=(",", ":")),
-            notes_json=_notes_json(mapped.notes),
-        )
-    except BaseException:
-        # The revision number stays used (AWS never reuses one) but is never listed.
-        store.set_letter(family, revision, UNUSED)
-        raise
+        tags_json = json.dumps(tags, separators=(",", ":"))
+        return Built(td, mapped.template, tags_json, notes_json(mapped.notes))
+
+    td = TaskDefinitionStore(ctx).register(params["family"], make)
     response: Params = {"taskDefinition": td}
     if tags:
         response["tags"] = tags

@@ -84,6 +84,15 @@ def template_name(key: str, revision: int, prefix: str = "td") -> str:
     return f"{prefix}-{key}-{revision}"
 
 
+class Built(NamedTuple):
+    """A revision ready to store: the definition, its pod template, tags and notes (JSON)."""
+
+    definition: dict[str, Any]
+    template: dict[str, Any]
+    tags_json: str
+    notes_json: str
+
+
 class Revision(NamedTuple):
     """One stored revision: its PodTemplate and the ``taskDefinition`` it holds."""
 
@@ -205,6 +214,26 @@ class TaskDefinitionStore:
         }
 
     # -- revisions --------------------------------------------------------------------------
+
+    def register(self, family: str, make: Callable[[int], Built]) -> dict[str, Any]:
+        """Allocate a revision of ``family`` and store what ``make(revision)`` builds.
+
+        A registration that fails after its revision was allocated leaves that number unused
+        (never listed, never reused), as AWS never reuses one.
+        """
+        revision = self.allocate(family)
+        try:
+            built = make(revision)
+            self.create(
+                built.definition,
+                built.template,
+                tags_json=built.tags_json,
+                notes_json=built.notes_json,
+            )
+        except BaseException:
+            self.set_letter(family, revision, UNUSED)
+            raise
+        return built.definition
 
     def create(
         self,
