@@ -40,7 +40,8 @@ CONTAINER_DEFINITION: dict[str, Rule] = {
     ),
     "image": Rule(M, "`image` (surrounding whitespace removed)"),
     "repositoryCredentials": Rule(
-        D, "`kecs.dev/containers`; imagePullSecrets come with a later issue"
+        M,
+        "the task's `imagePullSecrets`: a `kubernetes.io/dockerconfigjson` Secret named from the credentials ARN (the user creates it; the task role may read it)",
     ),
     "cpu": Rule(M, "`requests.cpu`, 1024 units = 1 CPU (256 -> `250m`); 0 = unset"),
     "memory": Rule(M, "`limits.memory` in `Mi` (hard limit)"),
@@ -66,7 +67,7 @@ CONTAINER_DEFINITION: dict[str, Rule] = {
     ),
     "secrets": Rule(
         M,
-        "`env.valueFrom.secretKeyRef` to a Secret named from the ARN (see Secrets); values never copied",
+        "`env.valueFrom.secretKeyRef` to a Secret named from the ARN (see Secrets); values never copied; a missing Secret stops the task (ResourceInitializationError)",
     ),
     "dependsOn": Rule(
         P,
@@ -111,9 +112,13 @@ CONTAINER_DEFINITION: dict[str, Rule] = {
 TASK_DEFINITION: dict[str, Rule] = {
     "family": Rule(M, "label `kecs.dev/family` (label value) + annotation (exact)"),
     "taskRoleArn": Rule(
-        D, "annotation `kecs.dev/task-role-arn`; ServiceAccount mapping comes later"
+        P,
+        "the tasks' ServiceAccount (IRSA `eks.amazonaws.com/role-arn`), with a Role/RoleBinding that may `get` only the task's Secrets; the IAM policy is not applied",
     ),
-    "executionRoleArn": Rule(D, "annotation `kecs.dev/execution-role-arn`"),
+    "executionRoleArn": Rule(
+        P,
+        "annotation `kecs.dev/execution-role-arn`; ECR images get an `ecr-pull` imagePullSecret named after the role",
+    ),
     "networkMode": Rule(P, "host -> `hostNetwork`; bridge/awsvpc -> pod network; none noted"),
     "containerDefinitions": Rule(
         M, "containers, init containers and native sidecars (see the container table)"
@@ -122,9 +127,13 @@ TASK_DEFINITION: dict[str, Rule] = {
         P,
         "host -> hostPath, EFS -> nfs, scratch/docker -> emptyDir; FSx/S3 Files/configuredAtLaunch stand-in emptyDir, noted",
     ),
-    "placementConstraints": Rule(D, "`kecs.dev/task-metadata`; not turned into node affinity"),
+    "placementConstraints": Rule(
+        P,
+        "applied to each task: memberOf -> node affinity / pod (anti-)affinity (see Placement); subjects without a Kubernetes counterpart refused by RunTask/CreateService",
+    ),
     "requiresCompatibilities": Rule(
-        D, "`kecs.dev/task-metadata`; checked by RegisterTaskDefinition"
+        D,
+        "`kecs.dev/task-metadata`; checked by RegisterTaskDefinition, and against the launch type by RunTask/CreateService",
     ),
     "cpu": Rule(P, "spread over containers without cpu (request and limit); noted when not exact"),
     "memory": Rule(P, "spread over containers without a memory limit; noted when not exact"),
