@@ -19,6 +19,10 @@ from typing import Any, NamedTuple
 #: Size of the world each operation runs in.
 WORLD = 10
 CLUSTER = "c0"
+ROLE = "arn:aws:iam::000000000000:role/bench-task"
+TARGET_GROUP = (
+    "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/bench/0123456789abcdef"
+)
 
 
 class Row(NamedTuple):
@@ -138,8 +142,57 @@ def operations(world: dict[str, list[str]]) -> list[tuple[str, Callable[[Any], A
             "DeleteService (force)",
             lambda e: e.delete_service(cluster=CLUSTER, service="extra", force=True),
         ),
+        (
+            "RunTask (task role, first)",
+            lambda e: e.run_task(cluster=CLUSTER, taskDefinition="roled"),
+        ),
+        (
+            "RunTask (task role, again)",
+            lambda e: e.run_task(cluster=CLUSTER, taskDefinition="roled"),
+        ),
+        (
+            "CreateService (load balancer, Service Connect)",
+            lambda e: e.create_service(
+                cluster=CLUSTER,
+                serviceName="wired",
+                taskDefinition="named",
+                desiredCount=1,
+                loadBalancers=[
+                    {"targetGroupArn": TARGET_GROUP, "containerName": "web", "containerPort": 80}
+                ],
+                serviceConnectConfiguration=_service_connect(),
+            ),
+        ),
+        (
+            "UpdateService (new deployment, attachments)",
+            lambda e: e.update_service(cluster=CLUSTER, service="wired", forceNewDeployment=True),
+        ),
+        (
+            "DeleteService (attachments)",
+            lambda e: e.delete_service(cluster=CLUSTER, service="wired", force=True),
+        ),
         ("DeleteCluster", lambda e: e.delete_cluster(cluster="fresh")),
     ]
+
+
+def _service_connect() -> dict[str, Any]:
+    alias = {"port": 80, "dnsName": "web"}
+    entry = {"portName": "http", "discoveryName": "web-sc", "clientAliases": [alias]}
+    return {"enabled": True, "namespace": "internal", "services": [entry]}
+
+
+#: Set-up a row needs that is not part of its cost (run before the counter is reset).
+SETUP: dict[str, Callable[[Any], Any]] = {
+    "RunTask (task role, first)": lambda e: e.register_task_definition(
+        family="roled", taskRoleArn=ROLE, containerDefinitions=_container()
+    ),
+    "CreateService (load balancer, Service Connect)": lambda e: e.register_task_definition(
+        family="named",
+        containerDefinitions=[
+            {**_container()[0], "portMappings": [{"containerPort": 80, "name": "http"}]}
+        ],
+    ),
+}
 
 
 def _cluster_arn(ecs: Any, name: str) -> str:
@@ -174,6 +227,8 @@ def measure_on(backend: Any) -> list[Row]:
         if "(cluster)" in label:
             # The ARN is looked up before the count starts, so the row is the call alone.
             prepared = _with_arn(label, _cluster_arn(ecs, "c1"))
+        if label in SETUP:
+            SETUP[label](ecs)
         backend.requests.reset()
         prepared(ecs)
         rows.append(Row(label, backend.requests.total, backend.requests.by_verb_and_kind()))

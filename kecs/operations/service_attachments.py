@@ -204,7 +204,8 @@ def sync(
             store.delete_quietly(ctx, existing)  # a Service's clusterIP is immutable
             existing = None
         if existing is not None:
-            _rewrite(ctx, obj)
+            if _changed(existing, obj):
+                _rewrite(ctx, obj)
             continue
         try:
             ctx.backend.create(obj)

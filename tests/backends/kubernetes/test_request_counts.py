@@ -44,6 +44,14 @@ PINNED = {
     "ListTasks": 2,
     "StopTask": 7,
     "DeleteService (force)": 27,
+    # A task role: its ServiceAccount, RoleBinding and Role the first time (+4), then one
+    # read of the Role (+1). Load balancer and Service Connect objects: one read and one
+    # create each on CreateService, one list per kind on UpdateService/DeleteService.
+    "RunTask (task role, first)": 11,
+    "RunTask (task role, again)": 8,
+    "CreateService (load balancer, Service Connect)": 24,
+    "UpdateService (new deployment, attachments)": 27,
+    "DeleteService (attachments)": 33,
     "DeleteCluster": 10,
 }
 
@@ -86,6 +94,10 @@ def test_batch_reads_cost_the_same_for_1_and_10_objects(
     measured: dict[str, int], one: str, many: str
 ) -> None:
     assert measured[many] == measured[one]
+
+
+def test_a_known_task_role_costs_run_task_one_read(measured: dict[str, int]) -> None:
+    assert measured["RunTask (task role, again)"] == measured["RunTask (1)"] + 1
 
 
 def test_listing_is_one_request_per_page(measured: dict[str, int]) -> None:
