@@ -36,6 +36,9 @@ HANDLER_MODULES = (
     "kecs.operations.account_settings",
     "kecs.operations.unsupported",
     "kecs.operations.task_sets",
+    "kecs.operations.daemon_task_definitions",
+    "kecs.operations.daemons",
+    "kecs.operations.daemon_deployments",
 )
 
 _handlers: dict[str, Handler] = {}
