@@ -78,11 +78,14 @@ def render() -> str:
         "",
         f"kecs implements **{done} of {len(table)}** operations of botocore's ECS model "
         f"({share:.0f}%); {refused} cannot exist on Kubernetes and answer "
-        "`UnsupportedFeatureException` with the reason (below); "
-        f"{missing} {'is' if missing == 1 else 'are'} not implemented yet "
-        f"({meaningful:.0f}% of the operations with a Kubernetes counterpart are implemented). "
-        "Every operation reaches kecs (botocore validates its parameters); one not implemented "
-        "yet answers `UnsupportedFeatureException` naming the operation.",
+        "`UnsupportedFeatureException` with the reason why (below). "
+        + (
+            f"{missing} {'is' if missing == 1 else 'are'} not implemented yet and answer "
+            "`UnsupportedFeatureException` naming the operation "
+            f"({meaningful:.0f}% of the operations with a Kubernetes counterpart are done)."
+            if missing
+            else "Every operation with a Kubernetes counterpart is implemented."
+        ),
         "",
         "| Operation | State | Notes |",
         "|---|---|---|",
