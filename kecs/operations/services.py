@@ -117,16 +117,30 @@ def create_service(ctx: RequestContext, params: Params) -> Params:
     extras = attachments.build(ctx, ref, spec, td.task_definition)
     attachments.check_names(ctx, ref, name, extras)
     ensure_identity(ctx, ref, ident)
-    objects = [workload, *([] if k8s_service is None else [k8s_service]), *extras]
+    # The Services and Ingresses first, the workload last: whatever fails, no task was started
+    # (a Deployment's pods keep their task records even when it is deleted at once).
+    around = [*([] if k8s_service is None else [k8s_service]), *extras]
     try:
-        store.create_all(ctx, objects)
+        store.create_all(ctx, around)
     except AlreadyExists:
         existing = scheduler.settle(ctx, ref, [name]).get(name)
         if existing is not None and existing.workload is not None:
             return _repeated_create(ctx, ref, existing, spec)
         # Objects left behind without their workload: replace them (another service's: refused).
-        attachments.check_names(ctx, ref, name, objects[1:])
-        store.create_all(ctx, objects)
+        attachments.check_names(ctx, ref, name, around)
+        store.create_all(ctx, around)
+    try:
+        ctx.backend.create(workload)
+    except AlreadyExists:
+        # A concurrent CreateService of this service won; the objects above are its own too.
+        existing = scheduler.settle(ctx, ref, [name]).get(name)
+        if existing is None or existing.workload is None:
+            raise
+        return _repeated_create(ctx, ref, existing, spec)
+    except BaseException:
+        for obj in reversed(around):
+            store.delete_quietly(ctx, obj)
+        raise
     tombstones.delete(ctx, ref, name)
     return _described(ctx, ref, name)
 

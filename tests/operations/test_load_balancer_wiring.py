@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+import kecs
 from kecs.backends import kinds
+from kecs.backends.errors import Invalid
 from kecs.mapping import labels, load_balancers
 from tests.operations.wiring_helpers import (
     ValidatingBackend,
@@ -133,3 +136,31 @@ def test_delete_service_removes_its_load_balancers(ecs: Any, backend: Any) -> No
     assert (len(services), len(ingresses)) == (2, 1)
     ecs.delete_service(service="web", force=True)
     assert attached(backend) == ([], [])
+
+
+class FailingIngresses(ValidatingBackend):
+    """Refuses Ingress creates while ``failing`` (an admission webhook saying no)."""
+
+    failing = True
+
+    def create(self, obj: dict[str, Any]) -> dict[str, Any]:
+        if obj.get("kind") == "Ingress" and self.failing:
+            raise Invalid("admission webhook denied the request")
+        return super().create(obj)
+
+
+def test_a_failed_create_leaves_nothing_behind_and_a_retry_converges() -> None:
+    world = FailingIngresses()
+    client = kecs.client("ecs", region_name="us-east-1", backend=world)
+    client.create_cluster(clusterName="default")
+    register(client, "web", web())
+    with pytest.raises(ClientError) as excinfo:
+        create(client, target())
+    assert excinfo.value.response["Error"]["Code"] == "ServerException"
+    assert objects(world, kinds.DEPLOYMENT) == [] and objects(world, kinds.POD) == []
+    assert objects(world, kinds.SERVICE) == [] and objects(world, kinds.INGRESS) == []
+    world.failing = False
+    create(client, target())
+    services, ingresses = attached(world)
+    assert (len(services), len(ingresses)) == (1, 1)
+    assert len(objects(world, kinds.POD)) == 2
