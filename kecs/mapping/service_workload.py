@@ -29,8 +29,8 @@ Decisions:
   ReplicaSet), the service label, the finalizer ``kecs.dev/task-record``, and the per-revision
   settings (launch type, capacity providers, platform version, network configuration, load
   balancers, service registries) in ``kecs.dev/service-revision``: changing them rolls out a
-  new deployment, as in ECS. ``placementConstraints`` / ``placementStrategy``,
-  ``loadBalancers`` and ``serviceRegistries`` are kept as metadata only for now.
+  new deployment, as in ECS. Identity, placement, capacity providers and the discovery and
+  load balancer objects are added by :mod:`kecs.mapping.task_wiring`.
 - Tags: the service's own tags in the workload's ``kecs.dev/tags``; tasks get the tags
   :func:`propagated_tags` computes (``propagateTags`` SERVICE / TASK_DEFINITION, plus
   ``aws:ecs:serviceName`` / ``aws:ecs:clusterName`` with ``enableECSManagedTags``).
