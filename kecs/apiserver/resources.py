@@ -14,7 +14,7 @@ from typing import Any
 from kecs.apiserver import patches, tables
 from kecs.apiserver.patches import BadRequest
 from kecs.apiserver.routes import Route
-from kecs.backends.base import Backend
+from kecs.backends.base import PARTIAL_METADATA_API_VERSION, PARTIAL_METADATA_KIND, Backend
 from kecs.backends.errors import (
     AlreadyExists,
     BackendError,
@@ -73,6 +73,12 @@ def _want_table(accept: str) -> bool:
     return "as=Table" in accept.replace(" ", "")
 
 
+def wants_metadata(accept: str) -> bool:
+    """``as=PartialObjectMetadata`` (or ``...List``) preferred: a metadata-only read."""
+    first = accept.replace(" ", "").split(",")[0]
+    return "as=PartialObjectMetadata" in first and "g=meta.k8s.io" in first
+
+
 def _list_kind(kind: ResourceKind) -> str:
     return f"{kind.kind}List"
 
@@ -86,6 +92,11 @@ def get(backend: Backend, route: Route, query: Query, accept: str) -> Answer:
     return 200, obj
 
 
+def get_metadata(backend: Backend, route: Route) -> Answer:
+    assert route.name is not None
+    return 200, backend.get_metadata(route.kind, route.name, route.namespace)
+
+
 def _include(query: Query) -> str:
     return query.get("includeObject", "Metadata")
 
@@ -97,7 +108,8 @@ def list_(backend: Backend, route: Route, query: Query, accept: str) -> Answer:
         page_size = int(limit) if limit else None
     except ValueError:
         raise BadRequest(f"invalid limit {limit!r}") from None
-    page = backend.list(
+    metadata_only = wants_metadata(accept)
+    page = (backend.list_metadata if metadata_only else backend.list)(
         route.kind,
         route.namespace,
         selector=query.get("labelSelector") or None,
@@ -113,6 +125,13 @@ def list_(backend: Backend, route: Route, query: Query, accept: str) -> Answer:
         meta["continue"] = page.continue_token
     if _want_table(accept):
         return 200, tables.table(route.kind, page.items, backend.now(), _include(query), meta)
+    if metadata_only:
+        return 200, {
+            "kind": f"{PARTIAL_METADATA_KIND}List",
+            "apiVersion": PARTIAL_METADATA_API_VERSION,
+            "metadata": meta,
+            "items": page.items,
+        }
     return 200, {
         "kind": _list_kind(route.kind),
         "apiVersion": route.kind.api_version,

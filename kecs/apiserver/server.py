@@ -174,6 +174,8 @@ class KubernetesApiServer:
             if method == "GET":
                 if route.name is None:
                     return resources.list_(backend, route, query, accept)
+                if resources.wants_metadata(accept):
+                    return resources.get_metadata(backend, route)
                 return resources.get(backend, route, query, accept)
             if route.name is None and method != "POST":
                 return 405, resources.status(

@@ -2,13 +2,20 @@
 
 Objects are plain JSON-ready dicts, exactly what ``kubectl get -o json`` shows. A backend
 returns objects the caller owns (mutating them never changes the backend's state).
+
+Beside the verbs every backend implements (``get``, ``list``, ``create``, ``update``,
+``patch``, ``delete``), three reads have a default built on them that a backend may answer
+more cheaply: ``get_metadata`` / ``list_metadata`` (only ``metadata``, as a
+``PartialObjectMetadata``, what ``Accept: application/json;as=PartialObjectMetadata;
+g=meta.k8s.io;v=v1`` asks a real API server for) and ``find`` (objects by name or uid, in one
+request on a remote server; by index in the embedded one).
 """
 
 from __future__ import annotations
 
 import abc
 import builtins
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
@@ -21,6 +28,20 @@ Selector = str | Mapping[str, str] | None
 #: A filter on objects beyond what label selectors can say (e.g. by ``metadata.uid``).
 #: It must not mutate the object it is given.
 Where = Callable[[dict[str, Any]], bool] | None
+
+
+#: ``apiVersion`` and ``kind`` of what the metadata-only reads return.
+PARTIAL_METADATA_API_VERSION = "meta.k8s.io/v1"
+PARTIAL_METADATA_KIND = "PartialObjectMetadata"
+
+
+def partial_metadata(obj: Mapping[str, Any]) -> Object:
+    """``obj`` as a ``PartialObjectMetadata`` (its ``metadata`` shared, not copied)."""
+    return {
+        "apiVersion": PARTIAL_METADATA_API_VERSION,
+        "kind": PARTIAL_METADATA_KIND,
+        "metadata": obj.get("metadata") or {},
+    }
 
 
 class ObjectList(NamedTuple):
@@ -102,6 +123,75 @@ class Backend(abc.ABC):
             except Conflict:
                 continue
         raise Conflict(f'{kind.plural} "{name}" kept changing; gave up after {attempts} attempts')
+
+    def get_metadata(self, kind: ResourceKind, name: str, namespace: str | None = None) -> Object:
+        """The object's ``metadata`` alone, as a ``PartialObjectMetadata``
+        (``{"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": ...}``);
+        :class:`~kecs.backends.errors.NotFound` as :meth:`get`. For readers that need only
+        labels, annotations, uid or resourceVersion: a backend may answer it without reading
+        (or copying) the rest of the object."""
+        return partial_metadata(self.get(kind, name, namespace))
+
+    def list_metadata(
+        self,
+        kind: ResourceKind,
+        namespace: str | None = None,
+        *,
+        selector: Selector = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+        where: Where = None,
+    ) -> ObjectList:
+        """:meth:`list` with ``PartialObjectMetadata`` items (same objects, same paging).
+
+        ``where`` still sees each whole object, so the items are those :meth:`list` would
+        return.
+        """
+        page = self.list(
+            kind,
+            namespace,
+            selector=selector,
+            limit=limit,
+            continue_token=continue_token,
+            where=where,
+        )
+        return ObjectList([partial_metadata(o) for o in page.items], page.continue_token)
+
+    def find(
+        self,
+        kind: ResourceKind,
+        namespace: str | None = None,
+        *,
+        names: Collection[str] | None = None,
+        uids: Collection[str] | None = None,
+        selector: Selector = None,
+        metadata_only: bool = False,
+    ) -> builtins.list[Object]:
+        """The objects (in ``namespace``, or all namespaces when ``None``) whose name is in
+        ``names`` (when given) and whose ``metadata.uid`` is in ``uids`` (when given) and
+        that match ``selector``, in :meth:`list` order; those that do not exist are simply
+        absent. ``metadata_only``: ``PartialObjectMetadata`` items.
+
+        By default one :meth:`list_all` with a ``where`` filter (one paged request on a
+        remote API server, which has no field selector for uids); the embedded backend looks
+        the objects up by name or through its uid index instead, so the cost follows how many
+        are asked for, not how many exist.
+        """
+        wanted_names = None if names is None else set(names)
+        wanted_uids = None if uids is None else set(uids)
+
+        def chosen(obj: dict[str, Any]) -> bool:
+            meta = obj.get("metadata") or {}
+            return (wanted_names is None or meta.get("name") in wanted_names) and (
+                wanted_uids is None or meta.get("uid") in wanted_uids
+            )
+
+        if wanted_names is not None and not wanted_names:
+            return []
+        if wanted_uids is not None and not wanted_uids:
+            return []
+        found = self.list_all(kind, namespace, selector=selector, where=chosen)
+        return [partial_metadata(o) for o in found] if metadata_only else found
 
     def list_all(
         self,

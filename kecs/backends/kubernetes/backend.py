@@ -17,13 +17,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from kecs.backends import kinds
-from kecs.backends.base import Backend, Object, ObjectList, Selector, Where
+from kecs.backends.base import Backend, Object, ObjectList, Selector, Where, partial_metadata
 from kecs.backends.errors import AlreadyExists, Conflict, Invalid, NotFound
 from kecs.backends.kinds import ResourceKind
 from kecs.backends.kubernetes import connect, paths
 from kecs.backends.kubernetes.counter import RequestCounter
 from kecs.backends.kubernetes.transport import (
     MERGE_PATCH,
+    PARTIAL_METADATA,
     RequestFailed,
     RetryPolicy,
     Transport,
@@ -109,6 +110,15 @@ class KubernetesBackend(Backend):
             return paths.with_type(kind, self._transport.send("get", kind, "GET", path))
         except RequestFailed as failed:
             raise failed.error from None
+
+    def get_metadata(self, kind: ResourceKind, name: str, namespace: str | None = None) -> Object:
+        path = paths.item(kind, name, _namespace(kind, namespace))
+        try:
+            sent = self._transport.send("get", kind, "GET", path, accept=PARTIAL_METADATA)
+        except RequestFailed as failed:
+            raise failed.error from None
+        # A server (or proxy) that ignores the request for metadata sends the whole object.
+        return partial_metadata(sent)
 
     def list(
         self,

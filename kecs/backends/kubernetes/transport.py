@@ -32,6 +32,8 @@ from kecs.backends.kubernetes.counter import RequestCounter
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
+#: Asks for metadata only; a server that cannot answer so falls back to the whole object.
+PARTIAL_METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
 #: Statuses worth another attempt: throttling and the server's own trouble.
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -105,6 +107,7 @@ class Transport:
         query: Sequence[tuple[str, str]] = (),
         body: Any = None,
         content_type: str = JSON,
+        accept: str = JSON,
     ) -> dict[str, Any]:
         """The decoded JSON answer; :class:`RequestFailed` once retries are exhausted."""
         self.counter.request(verb, kind)
@@ -119,7 +122,7 @@ class Transport:
             self.counter.attempt(first=attempt == 0)
             attempt += 1
             try:
-                return self._once(method, path, params, body, content_type)
+                return self._once(method, path, params, body, content_type, accept)
             except _Retryable as exc:
                 ambiguous = ambiguous or exc.ambiguous
                 raise
@@ -156,8 +159,9 @@ class Transport:
         params: list[tuple[str, str]],
         body: Any,
         content_type: str,
+        accept: str = JSON,
     ) -> dict[str, Any]:
-        headers = {"Accept": JSON, "Content-Type": content_type}
+        headers = {"Accept": accept, "Content-Type": content_type}
         try:
             response = self.api_client.call_api(
                 path,

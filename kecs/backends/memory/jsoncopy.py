@@ -8,14 +8,25 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+#: What :func:`copy_json` descends into (a tuple: ``isinstance`` is fastest with one).
+_CONTAINERS = (dict, list)
+
+
 def copy_json(value: T) -> T:
-    """A deep copy of JSON-like data; several times faster than ``copy.deepcopy``."""
+    """A deep copy of JSON-like data; several times faster than ``copy.deepcopy``.
+
+    Dicts come back as plain dicts and lists as lists; anything else (strings, numbers,
+    tuples) is shared, as it is immutable. A dict is copied whole first and only its
+    containers are replaced, which costs less than rebuilding it key by key.
+    """
     if isinstance(value, dict):
-        return {  # type: ignore[return-value]
-            k: copy_json(v) if isinstance(v, dict | list) else v for k, v in value.items()
-        }
+        out = value.copy() if type(value) is dict else dict(value)
+        for key, item in value.items():
+            if isinstance(item, _CONTAINERS):
+                out[key] = copy_json(item)
+        return out  # type: ignore[return-value]
     if isinstance(value, list):
-        return [copy_json(v) if isinstance(v, dict | list) else v for v in value]  # type: ignore[return-value]
+        return [copy_json(v) if isinstance(v, _CONTAINERS) else v for v in value]  # type: ignore[return-value]
     return value
 
 

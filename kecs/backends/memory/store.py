@@ -17,14 +17,15 @@ runs when a call finds it due.
 from __future__ import annotations
 
 import base64
+import builtins
 import random
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from kecs.backends import kinds
-from kecs.backends.base import Backend, Object, ObjectList, Selector, Where
+from kecs.backends.base import Backend, Object, ObjectList, Selector, Where, partial_metadata
 from kecs.backends.errors import Conflict, Invalid
 from kecs.backends.kinds import ResourceKind
 from kecs.backends.memory.apiserver import (
@@ -38,7 +39,7 @@ from kecs.backends.memory.controllers.autoscaler import next_node_index
 from kecs.backends.memory.controllers.nodes import NodeSpec, node_object
 from kecs.backends.memory.jsoncopy import copy_json, merge_patch
 from kecs.backends.memory.simulator import Simulator
-from kecs.backends.selectors import SelectorError, compile_selector
+from kecs.backends.selectors import Requirement, SelectorError, compile_selector
 
 __all__ = ["INITIAL_NAMESPACES", "Clock", "MemoryBackend", "NodeSpec", "format_timestamp"]
 
@@ -140,13 +141,81 @@ class MemoryBackend(Backend):
         continue_token: str | None = None,
         where: Where = None,
     ) -> ObjectList:
-        try:
-            matches = compile_selector(selector)
-        except SelectorError as exc:
-            raise Invalid(str(exc)) from None
+        return self._list(kind, namespace, selector, limit, continue_token, where, copy_json)
+
+    def get_metadata(self, kind: ResourceKind, name: str, namespace: str | None = None) -> Object:
+        with self._lock:
+            self._cluster.settle()
+            return _metadata_copy(self._server.must(kind, namespace, name))
+
+    def list_metadata(
+        self,
+        kind: ResourceKind,
+        namespace: str | None = None,
+        *,
+        selector: Selector = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+        where: Where = None,
+    ) -> ObjectList:
+        return self._list(kind, namespace, selector, limit, continue_token, where, _metadata_copy)
+
+    def find(
+        self,
+        kind: ResourceKind,
+        namespace: str | None = None,
+        *,
+        names: Collection[str] | None = None,
+        uids: Collection[str] | None = None,
+        selector: Selector = None,
+        metadata_only: bool = False,
+    ) -> builtins.list[Object]:
+        if names is None and uids is None:
+            return super().find(kind, namespace, selector=selector, metadata_only=metadata_only)
+        matches = _compiled(selector)
+        scope = namespace if kind.namespaced else None
+        server = self._server
+        copy = _metadata_copy if metadata_only else copy_json
+        with self._lock:
+            self._cluster.settle()
+            found: dict[tuple[str, str], Object] = {}
+            if uids is not None:
+                for uid in uids:
+                    key = server.by_uid.get(uid)
+                    if key is None or key[0] is not kind or (scope is not None and key[1] != scope):
+                        continue
+                    obj = server.by_key(key)
+                    if obj is not None and (names is None or key[2] in names):
+                        found[key[1], key[2]] = obj
+            else:
+                assert names is not None
+                table = server.table
+                spaces = [scope or ""] if scope is not None or not kind.namespaced else None
+                for ns in spaces if spaces is not None else table.namespaces(kind):
+                    for name in names:
+                        obj = table.get(kind, ns, name)
+                        if obj is not None:
+                            found[ns, name] = obj
+            return [
+                copy(obj)
+                for _, obj in sorted(found.items())
+                if matches(obj["metadata"].get("labels") or {})
+            ]
+
+    def _list(
+        self,
+        kind: ResourceKind,
+        namespace: str | None,
+        selector: Selector,
+        limit: int | None,
+        continue_token: str | None,
+        where: Where,
+        copy: Callable[[Object], Object],
+    ) -> ObjectList:
+        matches = _compiled(selector)
         after = _decode_token(continue_token) if continue_token else None
         page_size = limit if limit and limit > 0 else None
-        items: list[Object] = []
+        items: builtins.list[Object] = []
         last: tuple[str, str] = ("", "")
         with self._lock:
             self._cluster.settle()
@@ -158,7 +227,7 @@ class MemoryBackend(Backend):
                     continue
                 if page_size is not None and len(items) == page_size:
                     return ObjectList(items, _encode_token(last))
-                items.append(copy_json(obj))
+                items.append(copy(obj))
                 last = key
         return ObjectList(items, None)
 
@@ -255,6 +324,17 @@ class MemoryBackend(Backend):
             stored = self._server.create(node)
             self._cluster.settle()
             return copy_json(stored)
+
+
+def _compiled(selector: Selector) -> Requirement:
+    try:
+        return compile_selector(selector)
+    except SelectorError as exc:
+        raise Invalid(str(exc)) from None
+
+
+def _metadata_copy(obj: Object) -> Object:
+    return partial_metadata({"metadata": copy_json(obj["metadata"])})
 
 
 def _encode_token(key: tuple[str, str]) -> str:

@@ -111,6 +111,10 @@ class Table:
             for name, obj in by_ns[ns].iter_after(start):
                 yield (ns, name), obj
 
+    def namespaces(self, kind: ResourceKind) -> list[str]:
+        """The namespaces holding objects of ``kind`` ("" for a cluster-scoped kind), sorted."""
+        return sorted(ns for ns, bucket in self._kinds.get(kind, {}).items() if len(bucket))
+
     def in_namespace(self, namespace: str) -> Iterator[tuple[ResourceKind, Object]]:
         """Every namespaced object in ``namespace`` (a snapshot, safe to delete while iterating)."""
         found: list[tuple[ResourceKind, Object]] = []
