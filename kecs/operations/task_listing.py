@@ -14,7 +14,7 @@ tasks page by page costs linear time. The same ``where`` feeds the task sweep
 
 As on ECS, ``family`` and ``serviceName`` cannot be combined, and a ``serviceName`` the
 cluster does not have is ``ServiceNotFoundException``. An unknown ``containerInstance``
-lists no task. ``daemonName`` (ECS Managed Instances daemons) lists no task: kecs has none.
+lists no task. ``daemonName`` lists the tasks of that daemon (the pods of its DaemonSet).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 from kecs.backends import kinds
 from kecs.backends.errors import Invalid
 from kecs.errors import InvalidParameterException, ServiceNotFoundException
-from kecs.mapping import labels, names, pod_state, task_keys
+from kecs.mapping import daemons, labels, names, pod_state, task_keys
 from kecs.operations.cluster_lookup import ClusterRef, resolve_cluster
 from kecs.operations.context import RequestContext
 from kecs.operations.task_lookup import (
@@ -96,8 +96,10 @@ def _filters(
     family, service = params.get("family"), params.get("serviceName")
     if family and service:
         raise InvalidParameterException("cannot specify family and serviceName together")
-    if params.get("daemonName"):
-        return None
+    daemon = params.get("daemonName")
+    if daemon:
+        selector[labels.DAEMON] = names.label_value(daemon)
+        checks.append(lambda pod: _annotation(pod, daemons.NAME) == daemon)
     if family:
         selector[labels.FAMILY] = names.label_value(family)
         checks.append(lambda pod: _family_of(pod) == family)

@@ -211,6 +211,9 @@ def test_create_daemon_runs_one_task_per_node_of_its_providers(
         cluster=CLUSTER, tasks=[p["metadata"]["uid"].replace("-", "") for p in pods]
     )["tasks"]
     assert {t["group"] for t in tasks} == {"daemon:logs"}
+    listed = ecs.list_tasks(cluster=CLUSTER, daemonName="logs")["taskArns"]
+    assert sorted(listed) == sorted(t["taskArn"] for t in tasks)
+    assert ecs.list_tasks(cluster=CLUSTER, daemonName="nothing")["taskArns"] == []
     assert {t["lastStatus"] for t in tasks} == {"RUNNING"}
     # A new container instance of the provider gets the daemon's task.
     backend.simulator.add_node(labels={"kecs.dev/capacity-provider": "cp1"})
