@@ -20,9 +20,10 @@ sets*, each a scaled share of the service's desired count, and picks which one i
   (``ecs-svc/<19 digits>``, ECS's format). ``loadBalancers`` and ``serviceRegistries`` of a
   task set are kept as metadata: traffic shifting is the external controller's business.
 - The task set itself (id, externalId, task definition, launch settings, scale, client
-  token) is the ``kecs.dev/task-set`` annotation, its status (ACTIVE / PRIMARY / DRAINING)
-  ``kecs.dev/task-set-status`` (mirrored in the ``kecs.dev/status`` label), its last change
-  ``kecs.dev/updated-at``, its tags ``kecs.dev/tags``.
+  token, creation time to the microsecond) is the ``kecs.dev/task-set`` annotation, its
+  status (ACTIVE / PRIMARY / DRAINING) ``kecs.dev/task-set-status`` (mirrored in the
+  ``kecs.dev/status`` label), its last change ``kecs.dev/updated-at``, its tags
+  ``kecs.dev/tags``.
 - The PRIMARY task set gets the service's Kubernetes Service (:func:`primary_service`): the
   ClusterIP Service of the port mappings, selecting the PRIMARY's tasks only, so making
   another task set PRIMARY moves the service's DNS name over (a blue/green cut-over).
@@ -328,7 +329,10 @@ def to_task_set(
     pending = sum(1 for t in tasks if t.pending)
     live = sum(1 for t in tasks if t.state.last_status != "STOPPED")
     steady = _observed(deployment) and running == desired and pending == 0 and live == desired
-    created = k8s_time.parse((deployment.get("metadata") or {}).get("creationTimestamp"))
+    # CreateTaskSet records the moment to the microsecond; creationTimestamp has seconds.
+    created = k8s_time.parse(task_set.get("createdAt")) or k8s_time.parse(
+        (deployment.get("metadata") or {}).get("creationTimestamp")
+    )
     out: dict[str, Any] = {
         "id": set_id,
         "taskSetArn": arns.task_set(region, account, cluster_name, service_name, set_id),
@@ -364,10 +368,11 @@ def to_task_set(
     return out
 
 
-def _order(task_set: Mapping[str, Any]) -> tuple[int, float]:
+def _order(task_set: Mapping[str, Any]) -> tuple[int, float, str]:
     rank = {PRIMARY: 0, ACTIVE: 1}.get(str(task_set.get("status")), 2)
     created = task_set.get("createdAt")
-    return rank, -(created.timestamp() if isinstance(created, datetime) else 0.0)
+    moment = created.timestamp() if isinstance(created, datetime) else 0.0
+    return rank, -moment, str(task_set.get("id"))
 
 
 def task_set_list(

@@ -346,6 +346,7 @@ def _first_task_set(
         "id": new_task_set_id(),
         "taskDefinition": td.arn,
         "scale": {"value": 100.0, "unit": "PERCENT"},
+        "createdAt": k8s_time.format_micro(ctx.now()),
         **{k: spec[k] for k in task_sets.SETTINGS if spec.get(k)},
     }
     add_task_set(ctx, ref, stored, task_set, td, status=task_sets.PRIMARY)

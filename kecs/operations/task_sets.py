@@ -36,7 +36,7 @@ from kecs.errors import (
     ServiceNotActiveException,
     TaskSetNotFoundException,
 )
-from kecs.mapping import task_keys, task_sets
+from kecs.mapping import k8s_time, task_keys, task_sets
 from kecs.operations import external_services as external
 from kecs.operations import service_params, tagging, task_set_view
 from kecs.operations import service_scheduler as scheduler
@@ -163,6 +163,7 @@ def create_task_set(ctx: RequestContext, params: Params) -> Params:
         "id": external.new_task_set_id(),
         "taskDefinition": td.arn,
         "scale": check_scale(params.get("scale")),
+        "createdAt": k8s_time.format_micro(ctx.now()),
         **settings,
     }
     for key in ("externalId", "clientToken"):
