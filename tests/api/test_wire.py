@@ -342,3 +342,17 @@ def test_requests_on_one_world_never_crash_it(data: st.DataObject, crash_log: li
         value = data.draw(shaped(shape) if shape is not None else st.just({}), label="params")
         body = json.dumps(value).encode()
         check_answer(operation, body, handler.handle(target(operation), body), crash_log)
+
+
+def test_an_absurd_timestamp_is_an_invalid_parameter() -> None:
+    """botocore's timestamp parser raises RuntimeError past year 9999; that is a 400."""
+    import json
+
+    from kecs.api.wire import WireHandler
+    from kecs.backends.memory import MemoryBackend
+
+    wire = WireHandler(MemoryBackend(), "us-east-1", "000000000000")
+    body = json.dumps({"cluster": "c", "executionStoppedAt": 6.77e16}).encode()
+    answer = wire.handle("AmazonEC2ContainerServiceV20141113.SubmitTaskStateChange", body)
+    assert answer.status == 400
+    assert json.loads(answer.body)["__type"] == "InvalidParameterException"
