@@ -40,8 +40,8 @@ def validate_request(params: dict[str, Any], operation: OperationModel) -> dict[
     try:
         report = _validator.validate(cleaned, shape)
     except (OverflowError, RuntimeError, ValueError) as exc:
-        # botocore's timestamp check lets these through for absurd epoch values
-        # (e.g. 1e300 seconds: "Unable to calculate correct timezone offset"); to the caller it is just an invalid timestamp.
+        # botocore's timestamp check lets these escape for absurd epochs (1e300 seconds:
+        # "Unable to calculate correct timezone offset"); to the caller it is a bad value.
         raise InvalidParameterException(f"Invalid parameter value: {exc}") from None
     if report.has_errors():
         raise InvalidParameterException(report.generate_report())
