@@ -51,13 +51,26 @@ def parse_reference(ctx: RequestContext, value: str) -> Reference | None:
     return references.parse(ctx, value, "task-definition")
 
 
-def resolve(ctx: RequestContext, store: TaskDefinitionStore, value: str) -> Revision:
-    """The stored revision ``value`` names, or AWS's ``Unable to describe`` error."""
+def resolve(
+    ctx: RequestContext,
+    store: TaskDefinitionStore,
+    value: str,
+    *,
+    shared: bool = False,
+    template: bool = True,
+) -> Revision:
+    """The stored revision ``value`` names, or AWS's ``Unable to describe`` error.
+
+    ``shared``: read through :meth:`TaskDefinitionStore.read` (cheaper; the caller must not
+    modify the result); ``template=False`` then skips reading the pod template.
+    """
     ref = parse_reference(ctx, value)
     found = None
     if ref is not None:
         if ref.revision is None:
-            found = store.latest(ref.family)
+            found = store.latest(ref.family, shared=shared, template=template)
+        elif shared:
+            found = store.read(ref.family, ref.revision, template=template)
         else:
             found = store.get(ref.family, ref.revision)
     if found is None:
@@ -98,7 +111,8 @@ def register_task_definition(ctx: RequestContext, params: Params) -> Params:
 @operation("DescribeTaskDefinition")
 def describe_task_definition(ctx: RequestContext, params: Params) -> Params:
     store = TaskDefinitionStore(ctx)
-    found = resolve(ctx, store, params["taskDefinition"])
+    # The response is built from (not into) the shared revision, and needs no pod template.
+    found = resolve(ctx, store, params["taskDefinition"], shared=True, template=False)
     response: Params = {"taskDefinition": found.task_definition}
     if "TAGS" in (params.get("include") or ()):
         response["tags"] = found.tags

@@ -84,7 +84,9 @@ _NOTED = {
 
 
 def load_task_definition(ctx: RequestContext, value: str) -> Revision:
-    revision = resolve(ctx, TaskDefinitionStore(ctx), value)
+    """The ACTIVE revision ``value`` names, shared through the context's memo: RunTask and
+    StartTask only read it (the pod is built from copies)."""
+    revision = resolve(ctx, TaskDefinitionStore(ctx), value, shared=True)
     if revision.task_definition.get("status") != ACTIVE:
         raise ClientException(INACTIVE_MESSAGE)
     return revision
@@ -285,5 +287,5 @@ def launch(ctx: RequestContext, params: Params, *, start: bool) -> Params:
         else:
             _discard(ctx, cluster.namespace, pod)
             failures.append(failure)
-    renderer = TaskRenderer(ctx, cluster)
+    renderer = TaskRenderer(ctx, cluster, known=[td])
     return {"tasks": renderer.render_all(tasks, include_tags=bool(tags)), "failures": failures}

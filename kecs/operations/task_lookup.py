@@ -2,9 +2,9 @@
 
 A task is a Pod labelled ``kecs.dev/resource=task`` in its cluster's Namespace; its id is the
 pod's uid without dashes (:func:`kecs.mapping.ids.task_id`), so every client derives the same
-ARN. Looking tasks up by id is one backend list per call: the label selector narrows to task
-pods and a ``where`` filter on the uid picks the wanted ones (the embedded backend runs it
-before copying anything).
+ARN. Looking tasks up by id is one backend ``find`` by uid per call (on a real cluster one
+list of the task pods filtered by uid; the embedded backend looks the uids up in its index,
+so the cost follows the number of ids asked for, not the number of tasks).
 
 :class:`TaskRenderer` turns pods into ECS ``Task`` structures with
 :func:`kecs.mapping.task_status.pod_to_task`, reading each task definition and the Nodes it
@@ -75,18 +75,14 @@ def given_arn(ctx: RequestContext, cluster_name: str, value: str) -> str:
 
 
 def find_pods(ctx: RequestContext, namespace: str, task_ids: Collection[str]) -> dict[str, Object]:
-    """``{task id: pod}`` for the wanted task ids that exist (one backend list)."""
-    wanted = set(task_ids)
+    """``{task id: pod}`` for the wanted task ids that exist (one backend ``find`` by uid)."""
+    wanted = {task_id.lower() for task_id in task_ids}
     if not wanted:
         return {}
-    # Compare with uids as Kubernetes writes them (dashed, lower case): no string work per pod.
-    dashed = {str(uuid.UUID(hex=task_id)) for task_id in wanted}
-
-    def chosen(obj: dict[str, Any]) -> bool:
-        uid = obj["metadata"].get("uid") or ""
-        return uid in dashed or ("-" not in uid and uid.lower() in wanted)
-
-    pods = ctx.backend.list_all(kinds.POD, namespace, selector=TASK_SELECTOR, where=chosen)
+    # Uids as Kubernetes writes them (dashed, lower case), and as given for a uid without
+    # dashes (a pod fabricated by hand).
+    uids = {str(uuid.UUID(hex=task_id)) for task_id in wanted} | wanted
+    pods = ctx.backend.find(kinds.POD, namespace, uids=uids, selector=TASK_SELECTOR)
     return {ids.task_id(pod): pod for pod in pods}
 
 
@@ -119,29 +115,39 @@ def container_instance_id_of(ctx: RequestContext, cluster_name: str, value: str)
 
 
 def nodes_by_instance_id(ctx: RequestContext, instance_ids: Collection[str]) -> dict[str, Object]:
-    """``{container instance id: Node}`` for the ids that name a Node (one backend list)."""
-    wanted = set(instance_ids)
+    """``{container instance id: Node}`` for the ids that name a Node (one backend ``find``)."""
+    wanted = {instance_id.lower() for instance_id in instance_ids}
     if not wanted:
         return {}
-
-    def chosen(obj: dict[str, Any]) -> bool:
-        return ids.container_instance_id(obj) in wanted
-
-    return {ids.container_instance_id(n): n for n in ctx.backend.list_all(kinds.NODE, where=chosen)}
+    uids = {str(uuid.UUID(hex=i)) for i in wanted if _HEX_ID.fullmatch(i)} | wanted
+    found = ctx.backend.find(kinds.NODE, uids=uids)
+    return {ids.container_instance_id(n): n for n in found}
 
 
 class TaskRenderer:
-    """Pods -> ECS tasks for one request (task definitions and Nodes read once each)."""
+    """Pods -> ECS tasks for one request (task definitions and Nodes read once each).
 
-    def __init__(self, ctx: RequestContext, cluster: ClusterRef) -> None:
+    ``known``: task definitions the caller already holds (RunTask's), not read again.
+    Task definitions are read shared (:meth:`TaskDefinitionStore.read`) and Nodes as metadata
+    (their labels and uid are all a task shows of them); neither is modified.
+    """
+
+    def __init__(
+        self,
+        ctx: RequestContext,
+        cluster: ClusterRef,
+        known: Iterable[Mapping[str, Any]] = (),
+    ) -> None:
         self.ctx = ctx
         self.cluster = cluster
         self.now = ctx.now()
         self._store = TaskDefinitionStore(ctx)
-        self._definitions: dict[str, dict[str, Any] | None] = {}
+        self._definitions: dict[str, Mapping[str, Any] | None] = {
+            str(td["taskDefinitionArn"]): td for td in known if td.get("taskDefinitionArn")
+        }
         self._nodes: dict[str, Object] = {}
 
-    def task_definition(self, pod: Mapping[str, Any]) -> dict[str, Any] | None:
+    def task_definition(self, pod: Mapping[str, Any]) -> Mapping[str, Any] | None:
         arn = task_keys.annotations_of(pod).get(task_keys.TASK_DEFINITION_ARN)
         if not arn:
             return None
@@ -149,12 +155,12 @@ class TaskRenderer:
             ref = parse_reference(self.ctx, arn)
             found = None
             if ref is not None and ref.revision is not None:
-                found = self._store.get(ref.family, ref.revision)
+                found = self._store.read(ref.family, ref.revision, template=False)
             self._definitions[arn] = found.task_definition if found is not None else None
         return self._definitions[arn]
 
     def prefetch_nodes(self, pods: Iterable[Mapping[str, Any]]) -> None:
-        """Read the Nodes the pods run on, in one backend list."""
+        """Read the metadata of the Nodes the pods run on, in one backend ``find``."""
         wanted = {
             str(name)
             for pod in pods
@@ -162,11 +168,7 @@ class TaskRenderer:
         }
         if not wanted:
             return
-
-        def chosen(obj: dict[str, Any]) -> bool:
-            return obj["metadata"]["name"] in wanted
-
-        for node in self.ctx.backend.list_all(kinds.NODE, where=chosen):
+        for node in self.ctx.backend.find(kinds.NODE, names=wanted, metadata_only=True):
             self._nodes[node["metadata"]["name"]] = node
 
     def render(self, pod: Mapping[str, Any], *, include_tags: bool = False) -> dict[str, Any]:

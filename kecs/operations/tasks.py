@@ -9,7 +9,7 @@ One Pod per task, in the cluster's Namespace (docs: the design of issue 3):
   ``kecs.dev/stopping-at``) and deletes the pod; its ``kecs.dev/task-record`` finalizer keeps
   it as the STOPPED record. Stopping a task that is already stopping or stopped changes
   nothing and returns it;
-- DescribeTasks reads the wanted pods in one backend list (:mod:`kecs.operations.task_lookup`)
+- DescribeTasks reads the wanted pods in one backend read (:mod:`kecs.operations.task_lookup`)
   and renders them with :func:`kecs.mapping.task_status.pod_to_task`; ids the cluster does
   not have are ``MISSING`` failures;
 - ListTasks pages through the backend (:mod:`kecs.operations.task_listing`);

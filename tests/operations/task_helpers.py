@@ -1,13 +1,15 @@
 """Fixtures and helpers shared by the task operation tests (``test_tasks*.py``).
 
 :class:`StrictBackend` is the embedded backend with two checks added: every Pod a client
-call creates validates strictly against the Kubernetes schema, and backend lists are
-counted by kind (to hold DescribeTasks and ListTasks to one list per call).
+call creates validates strictly against the Kubernetes schema, and backend reads of many
+objects (``list``, ``list_metadata``, ``find``) are counted by kind (to hold DescribeTasks and
+ListTasks to one such read per call).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from typing import Any
 
 import pytest
@@ -47,7 +49,8 @@ NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-12345678"]}}
 
 
 class StrictBackend(MemoryBackend):
-    """The embedded backend, checking every Pod created and counting lists by kind."""
+    """The embedded backend, checking every Pod created and counting reads of many objects
+    (``list``, ``list_metadata``, ``find``) by kind."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -78,6 +81,46 @@ class StrictBackend(MemoryBackend):
             limit=limit,
             continue_token=continue_token,
             where=where,
+        )
+
+    def list_metadata(
+        self,
+        kind: ResourceKind,
+        namespace: str | None = None,
+        *,
+        selector: Selector = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+        where: Where = None,
+    ) -> ObjectList:
+        self.lists[kind.kind] += 1
+        return super().list_metadata(
+            kind,
+            namespace,
+            selector=selector,
+            limit=limit,
+            continue_token=continue_token,
+            where=where,
+        )
+
+    def find(
+        self,
+        kind: ResourceKind,
+        namespace: str | None = None,
+        *,
+        names: Collection[str] | None = None,
+        uids: Collection[str] | None = None,
+        selector: Selector = None,
+        metadata_only: bool = False,
+    ) -> list[Object]:
+        self.lists[kind.kind] += 1
+        return super().find(
+            kind,
+            namespace,
+            names=names,
+            uids=uids,
+            selector=selector,
+            metadata_only=metadata_only,
         )
 
 

@@ -107,7 +107,7 @@ def test_describe_by_arn_or_id_and_missing(ecs: Any, backend: Any) -> None:
     arns = [t["taskArn"] for t in tasks]
     backend.lists.clear()
     by_arn = ecs.describe_tasks(tasks=arns)
-    assert backend.lists["Pod"] == 1  # one backend list, whatever the number of tasks
+    assert backend.lists["Pod"] == 1  # one backend read, whatever the number of tasks
     by_id = ecs.describe_tasks(tasks=[task_id(a) for a in arns])
     assert sorted(t["taskArn"] for t in by_arn["tasks"]) == sorted(arns)
     assert [t["taskArn"] for t in by_id["tasks"]] == [t["taskArn"] for t in by_arn["tasks"]]

@@ -252,7 +252,7 @@ class TaskDefinitionStore:
                 f"The task definition is {len(td_json)} bytes; the maximum size of a task "
                 f"definition is {MAX_TASK_DEFINITION_BYTES // 1024} KiB."
             )
-        self._create(
+        created = self._create(
             {
                 "apiVersion": "v1",
                 "kind": "PodTemplate",
@@ -276,6 +276,8 @@ class TaskDefinitionStore:
                 "template": template,
             }
         )
+        # A describe or RunTask that follows on this context need not read it whole again.
+        self._remember(Revision(created, task_definition))
 
     def get(self, family: str, revision: int) -> Revision | None:
         try:
@@ -286,8 +288,44 @@ class TaskDefinitionStore:
             return None
         return Revision(obj, json.loads(obj["metadata"]["annotations"][labels.ANN_TASK_DEFINITION]))
 
-    def latest(self, family: str, status: str = ACTIVE) -> Revision | None:
-        """The newest revision of ``family`` in ``status``."""
+    def read(self, family: str, revision: int, *, template: bool = True) -> Revision | None:
+        """:meth:`get` for callers that change nothing: the result may be shared with other
+        readers of this context, so it must not be modified.
+
+        One metadata read per call (the revision's ``uid`` and ``resourceVersion``, which
+        every write changes) decides whether the revision remembered in the context's memo
+        is still the stored one; only otherwise is it read whole (and remembered).
+        ``template=False``: the caller needs only the ``taskDefinition`` and tags, which the
+        metadata already holds, so a revision not remembered is not read whole either
+        (``obj`` is then a ``PartialObjectMetadata``).
+        """
+        name = self._template_name(family, revision)
+        try:
+            meta = self.backend.get_metadata(kinds.POD_TEMPLATE, name, NAMESPACE)["metadata"]
+        except NotFound:
+            return None
+        version = (meta.get("uid"), meta.get("resourceVersion"))
+        remembered: Revision | None = self.ctx.memo.get(("revision", name), version)
+        if remembered is not None:
+            return remembered
+        if not template:
+            annotations = meta.get("annotations") or {}
+            return Revision({"metadata": meta}, json.loads(annotations[labels.ANN_TASK_DEFINITION]))
+        found = self.get(family, revision)
+        if found is not None:
+            self._remember(found)
+        return found
+
+    def _remember(self, revision: Revision) -> None:
+        meta = revision.obj["metadata"]
+        version = (meta.get("uid"), meta.get("resourceVersion"))
+        self.ctx.memo.put(("revision", meta["name"]), version, revision)
+
+    def latest(
+        self, family: str, status: str = ACTIVE, *, shared: bool = False, template: bool = True
+    ) -> Revision | None:
+        """The newest revision of ``family`` in ``status``; ``shared``: through :meth:`read`
+        (a result the caller must not modify)."""
         record = self.record(family)
         if record is None:
             return None
@@ -295,7 +333,11 @@ class TaskDefinitionStore:
         letter = CODE[status]
         index = statuses.rfind(letter)
         while index >= 0:
-            found = self.get(family, index + 1)
+            found = (
+                self.read(family, index + 1, template=template)
+                if shared
+                else self.get(family, index + 1)
+            )
             if found is not None and found.task_definition["status"] == status:
                 return found
             index = statuses.rfind(letter, 0, index)
@@ -352,13 +394,13 @@ class TaskDefinitionStore:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _create(self, obj: Object) -> None:
+    def _create(self, obj: Object) -> Object:
         try:
-            self.backend.create(obj)
+            return self.backend.create(obj)
         except NotFound:
             # The system namespace is made on first use; the retry must still race fairly.
             ensure_system_namespace(self.ctx)
-            self.backend.create(obj)
+            return self.backend.create(obj)
 
 
 def revisions_with(statuses: str, letter: str, descending: bool) -> Iterator[int]:

@@ -37,8 +37,8 @@ PINNED = {
     "DescribeServices (10)": 7,
     "ListServices (11)": 4,
     "UpdateService (desiredCount)": 15,
-    "RunTask (1)": 7,
-    "RunTask (10)": 25,
+    "RunTask (1)": 6,
+    "RunTask (10)": 24,
     "DescribeTasks (1)": 4,
     "DescribeTasks (10)": 4,
     "ListTasks": 2,
@@ -47,8 +47,8 @@ PINNED = {
     # A task role: its ServiceAccount, RoleBinding and Role the first time (+4), then one
     # read of the Role (+1). Load balancer and Service Connect objects: one read and one
     # create each on CreateService, one list per kind on UpdateService/DeleteService.
-    "RunTask (task role, first)": 11,
-    "RunTask (task role, again)": 8,
+    "RunTask (task role, first)": 10,
+    "RunTask (task role, again)": 7,
     "CreateService (load balancer, Service Connect)": 24,
     "UpdateService (new deployment, attachments)": 27,
     "DeleteService (attachments)": 33,
