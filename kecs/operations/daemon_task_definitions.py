@@ -20,7 +20,7 @@ from typing import Any
 from kecs import arns
 from kecs.arns import Arn
 from kecs.backends import kinds
-from kecs.errors import ClientException
+from kecs.errors import ClientException, InvalidParameterException
 from kecs.mapping import daemons, labels
 from kecs.mapping.taskdef import to_pod_template
 from kecs.operations import daemon_store, tagging
@@ -185,7 +185,12 @@ _STATUSES = {
 @operation("ListDaemonTaskDefinitions")
 def list_daemon_task_definitions(ctx: RequestContext, params: Params) -> Params:
     limit = listing.max_results(params)
-    statuses = _STATUSES[params.get("status") or "ACTIVE"]
+    status = params.get("status") or "ACTIVE"
+    if status not in _STATUSES:
+        raise InvalidParameterException(
+            f"Invalid status '{status}'. Valid values are {', '.join(_STATUSES)}."
+        )
+    statuses = _STATUSES[status]
     descending = params.get("sort") == "DESC"
     prefix, exact = params.get("familyPrefix") or "", params.get("family")
     rows: list[Params] = []

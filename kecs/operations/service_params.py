@@ -83,6 +83,12 @@ def controller_type(spec: Mapping[str, Any]) -> str:
 
 
 def _check_controller(params: Mapping[str, Any]) -> None:
+    controller = controller_type(params)
+    if controller not in (ECS, EXTERNAL, CODE_DEPLOY):
+        raise InvalidParameterException(
+            f"Invalid deployment controller type '{controller}'. Valid values are ECS, "
+            "CODE_DEPLOY, EXTERNAL."
+        )
     strategy = (params.get("deploymentConfiguration") or {}).get("strategy", "ROLLING")
     if strategy != "ROLLING":
         raise UnsupportedFeatureException(

@@ -139,6 +139,8 @@ def test_list_daemon_task_definitions(ecs: Any) -> None:
     rest = ecs.list_daemon_task_definitions(maxResults=2, nextToken=first["nextToken"])
     assert [d["arn"].rsplit("/", 1)[1] for d in rest["daemonTaskDefinitions"]] == ["zeta:1"]
     assert "nextToken" not in rest
+    with pytest.raises(ecs.exceptions.InvalidParameterException):
+        ecs.list_daemon_task_definitions(status="INACTIVE")  # botocore does not check enums
     deleted = ecs.list_daemon_task_definitions(status="ALL", family="agent")
     assert deleted["daemonTaskDefinitions"][0]["status"] == "DELETED"
     assert "deleteRequestedAt" in deleted["daemonTaskDefinitions"][0]

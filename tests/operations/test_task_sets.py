@@ -48,8 +48,7 @@ def external(ecs: Any, name: str = "web", count: int = 4, **extra: Any) -> dict[
         cluster=CLUSTER,
         serviceName=name,
         desiredCount=count,
-        deploymentController={"type": "EXTERNAL"},
-        **extra,
+        **{"deploymentController": {"type": "EXTERNAL"}, **extra},
     )
     return dict(response["service"])
 
@@ -442,6 +441,13 @@ def test_code_deploy_starts_a_primary_task_set(
             desiredCount=1,
             deploymentController={"type": "CODE_DEPLOY"},
         )
+
+
+def test_an_unknown_deployment_controller_is_refused(ecs: Any, web: str) -> None:
+    # botocore does not check enums; ECS does.
+    with pytest.raises(ecs.exceptions.InvalidParameterException) as excinfo:
+        external(ecs, deploymentController={"type": "BLUE"})
+    assert "deployment controller type 'BLUE'" in error(excinfo)[1]
 
 
 def test_create_external_service_is_idempotent(ecs: Any, web: str) -> None:
