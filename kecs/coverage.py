@@ -39,6 +39,18 @@ NOTES = {
     "UpdateContainerInstancesState": "DRAINING cordons the Node and stops its service tasks",
     "PutAttributes": "Node labels `kecs.dev/attr.<name>`",
     "PutAccountSetting": "records only (the caller is the account's root user)",
+    "CreateService": "EXTERNAL / CODE_DEPLOY controllers: a ConfigMap record whose task sets "
+    "run the tasks",
+    "CreateTaskSet": "a Deployment owned by the service's record; replicas = "
+    "ceil(desiredCount x scale%)",
+    "UpdateServicePrimaryTaskSet": "the service's Kubernetes Service selects the PRIMARY task "
+    "set's tasks",
+    "RegisterDaemonTaskDefinition": "a PodTemplate in kecs-system, as task definitions",
+    "DeleteDaemonTaskDefinition": "DELETE_IN_PROGRESS while a daemon runs it, then DELETED",
+    "CreateDaemon": "a DaemonSet on the Nodes of its capacity providers (Fargate has none)",
+    "DescribeDaemonDeployments": "the DaemonSet's ControllerRevisions; a deleted daemon's from "
+    "its tombstone",
+    "ListTasks": "also by daemonName (the daemon's DaemonSet pods)",
 }
 
 
