@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
 
 import kecs
+from kecs.api import wire
 from kecs.operations.registry import handlers
 
 _botocore = botocore.session.get_session()
@@ -51,11 +52,21 @@ def implemented(*operations: str) -> None:
         pytest.skip(f"not implemented yet: {', '.join(missing)}")
 
 
-def unimplemented_operation() -> str:
-    for name in sorted(MODEL.operation_names):
-        if name not in handlers() and not MODEL.operation_model(name).input_shape.required_members:
+def unimplemented_operation(monkeypatch: pytest.MonkeyPatch) -> str:
+    """An operation without required parameters that no handler answers: one without a
+    handler, else one whose handler this test hides from the wire handler."""
+    candidates = [
+        name
+        for name in sorted(MODEL.operation_names)
+        if not MODEL.operation_model(name).input_shape.required_members
+    ]
+    for name in candidates:
+        if name not in handlers():
             return name
-    pytest.skip("every operation without required parameters is implemented")
+    chosen = candidates[0]
+    real = wire.handler_for
+    monkeypatch.setattr(wire, "handler_for", lambda name: None if name == chosen else real(name))
+    return chosen
 
 
 # -- it is botocore's ECS client -------------------------------------------------------------
@@ -164,8 +175,8 @@ def test_kecs_validates_when_botocore_is_told_not_to() -> None:
         ecs.create_cluster(clusterName=5)
 
 
-def test_an_unimplemented_operation_says_so(ecs: Any) -> None:
-    operation = unimplemented_operation()
+def test_an_unimplemented_operation_says_so(ecs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    operation = unimplemented_operation(monkeypatch)
     with pytest.raises(ecs.exceptions.UnsupportedFeatureException, match=operation) as caught:
         getattr(ecs, snake(operation))()
     error = caught.value.response
@@ -177,11 +188,11 @@ def test_an_unimplemented_operation_says_so(ecs: Any) -> None:
 # -- answered in-process --------------------------------------------------------------------
 
 
-def test_calls_never_reach_http(ecs: Any) -> None:
+def test_calls_never_reach_http(ecs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[Any] = []
     ecs.meta.events.register("before-send.ecs", lambda **kw: sent.append(kw))
     with pytest.raises(ClientError):
-        getattr(ecs, snake(unimplemented_operation()))()
+        getattr(ecs, snake(unimplemented_operation(monkeypatch)))()
     if "ListClusters" in handlers():
         ecs.list_clusters()
     assert sent == []
