@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kecs.mapping import task_sets
+from kecs.mapping import task_set_status
 from kecs.operations.cluster_lookup import ClusterRef
 from kecs.operations.context import RequestContext
 from kecs.operations.service_store import Stored
@@ -20,7 +20,7 @@ Params = dict[str, Any]
 def describe(ctx: RequestContext, ref: ClusterRef, stored: Stored, *, include_tags: bool) -> Params:
     """The ECS ``Service`` of an ACTIVE or DRAINING EXTERNAL / CODE_DEPLOY service."""
     assert stored.workload is not None
-    return task_sets.external_service(
+    return task_set_status.external_service(
         stored.workload,
         stored.task_sets,
         stored.pods,
@@ -36,7 +36,7 @@ def task_set_list(
     ctx: RequestContext, ref: ClusterRef, stored: Stored, *, include_tags: bool = False
 ) -> list[Params]:
     """Every ``TaskSet`` of the service, as DescribeServices orders them."""
-    return task_sets.task_set_list(
+    return task_set_status.task_set_list(
         stored.task_sets,
         stored.pods,
         region=ctx.region,

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kecs import k8s_grammar
-from kecs.mapping import labels, names, task_sets
+from kecs.mapping import labels, names, task_set_status, task_sets
 from kecs.mapping.taskdef import to_pod_template
 from tests.k8s_schema import validate_strict
 from tests.strategies import ecs_names
@@ -153,17 +153,17 @@ def test_task_set_reads_back_from_its_deployment() -> None:
     )
     deployment["metadata"].update(creationTimestamp="2024-01-01T00:00:00Z", generation=1)
     deployment["status"] = {"observedGeneration": 1}
-    task_set = task_sets.to_task_set(deployment, [], now=NOW, **WHERE)
+    task_set = task_set_status.to_task_set(deployment, [], now=NOW, **WHERE)
     assert task_set["id"] == set_id and task_set["externalId"] == "blue"
     assert task_set["taskSetArn"].endswith(f":task-set/{WHERE['cluster_name']}/web/{set_id}")
     assert task_set["computedDesiredCount"] == 2
     assert task_set["stabilityStatus"] == "STABILIZING"  # no task runs yet
     assert (task_set["launchType"], task_set["platformVersion"]) == ("FARGATE", "LATEST")
     deployment["spec"]["replicas"] = 0
-    steady = task_sets.to_task_set(deployment, [], now=NOW, **WHERE)
+    steady = task_set_status.to_task_set(deployment, [], now=NOW, **WHERE)
     assert steady["stabilityStatus"] == "STEADY_STATE"
     record = task_sets.service_record(spec(), namespace="ns-1", **WHERE)
-    service = task_sets.external_service(record, [deployment], [], now=NOW, **WHERE)
+    service = task_set_status.external_service(record, [deployment], [], now=NOW, **WHERE)
     assert service["taskSets"] == [steady]
     assert service["deploymentController"] == {"type": "EXTERNAL"}
     assert (service["desiredCount"], service["runningCount"]) == (4, 0)
