@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -93,6 +93,24 @@ def present(obj: Mapping[str, Any], key: str) -> bool:
 
 
 # -- output helpers --------------------------------------------------------------------------
+
+
+_CONTAINERS = (dict, list)
+_T = TypeVar("_T")
+
+
+def copy_json(value: _T) -> _T:
+    """A deep copy of JSON-like data (dicts and lists copied, everything else shared), several
+    times faster than ``copy.deepcopy``; for the pods and templates built per request."""
+    if isinstance(value, dict):
+        out = value.copy() if type(value) is dict else dict(value)
+        for key, item in value.items():
+            if isinstance(item, _CONTAINERS):
+                out[key] = copy_json(item)
+        return out  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [copy_json(v) if isinstance(v, _CONTAINERS) else v for v in value]  # type: ignore[return-value]
+    return value
 
 
 def to_json(value: Any) -> str:

@@ -19,12 +19,12 @@ Pure and deterministic: the pod name is an input (operations pick it).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kecs.mapping import labels, names, task_keys
 from kecs.mapping import overrides as overrides_mapping
+from kecs.mapping.common import copy_json
 
 TASK_RESOURCE = "task"
 
@@ -147,7 +147,7 @@ def task_pod(
     platform_version: str | None = None,
 ) -> dict[str, Any]:
     """The Pod of one standalone task (see the module docstring)."""
-    spec = copy.deepcopy(dict(template.get("spec") or {}))
+    spec = copy_json(dict(template.get("spec") or {}))
     notes = overrides_mapping.apply(spec, template, task_definition, overrides, region=region)
     spec["restartPolicy"] = "Never"
     metadata: dict[str, Any] = {

@@ -26,7 +26,6 @@ operations answer with ``InvalidParameterException``.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -40,7 +39,7 @@ from kecs.mapping import (
     service_workload,
     task_keys,
 )
-from kecs.mapping.common import Note
+from kecs.mapping.common import Note, copy_json
 from kecs.mapping.identity import TaskIdentity
 from kecs.mapping.pod_placement import PodPlacement
 
@@ -111,7 +110,7 @@ def wire_pod(
         launch_type=launch_type,
         node_selection=node_selection,
     )
-    out = copy.deepcopy(dict(pod))
+    out = copy_json(dict(pod))
     out["spec"] = placement.apply(identity.apply(out.get("spec") or {}, ident), where)
     metadata = out.setdefault("metadata", {})
     annotations = metadata.setdefault("annotations", {})

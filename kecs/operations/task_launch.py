@@ -31,7 +31,6 @@ pods idempotently:
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import uuid
 from collections.abc import Sequence
@@ -42,6 +41,7 @@ from kecs.backends.base import Object
 from kecs.backends.errors import AlreadyExists, NotFound
 from kecs.errors import ClientException, ConflictException, InvalidParameterException
 from kecs.mapping import capacity, labels, names, task_keys, task_wiring
+from kecs.mapping.common import copy_json
 from kecs.mapping.errors import MappingError
 from kecs.mapping.identity import TaskIdentity
 from kecs.mapping.placement import group_selector
@@ -202,7 +202,7 @@ class _Builder:
         return self._built[key]
 
     def pod(self, index: int, placement: Placement) -> Object:
-        pod = copy.deepcopy(self._base(placement))
+        pod = copy_json(self._base(placement))
         family = str(self.revision.task_definition["family"])
         pod["metadata"]["name"] = pod_name(self.ctx, self.cluster, family, self.token, index)
         if placement.node:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -26,6 +27,8 @@ PodKey = tuple[str, str]
 _POD_NETWORK = int(ipaddress.ip_address("10.128.0.0"))
 _POD_BLOCK = 4096  # a /20 per node
 _NODE_NETWORK = int(ipaddress.ip_address("10.0.0.0"))
+#: Versions of NodeInfo contents (unique across instances; carries no cluster data).
+_VERSIONS = itertools.count(1)
 
 
 @attrs.frozen
@@ -188,6 +191,7 @@ class NodeInfo:
         "requested",
         "taints",
         "unschedulable",
+        "version",
     )
 
     def __init__(self, node: Object, index: int) -> None:
@@ -207,6 +211,9 @@ class NodeInfo:
         self.refresh(node)
 
     def refresh(self, node: Object) -> None:
+        #: new (never seen on any NodeInfo before) whenever labels, taints, schedulability or
+        #: allocatable may have changed, so a verdict cached for a version stays right
+        self.version = next(_VERSIONS)
         status = node.get("status") or {}
         spec = node.get("spec") or {}
         self.labels: dict[str, str] = dict(node["metadata"].get("labels") or {})
@@ -245,8 +252,12 @@ class NodeInfo:
 
 
 class NodeCache:
+    """``changed`` hooks hear of every node whose scheduling inputs (allocatable, labels,
+    taints, what its pods request, its pods per owner) changed, once the change is made."""
+
     def __init__(self, manager: Manager) -> None:
         self.infos: dict[str, NodeInfo] = {}
+        self.changed: list[Callable[[NodeInfo], None]] = []
         #: every pod naming a node in ``spec.nodeName`` (the node may be gone)
         self.pods_by_node: dict[str, set[PodKey]] = {}
         #: what each counted pod adds to its node: (node, requests, controller uid)
@@ -264,6 +275,7 @@ class NodeCache:
         info = self.infos.get(name)
         if info is not None:
             info.refresh(new)
+            self._changed(info)
             return
         info = self.infos[name] = NodeInfo(new, self._added)
         self._added += 1
@@ -274,6 +286,11 @@ class NodeCache:
                 _add_map(info.requested, counted[1])
                 if counted[2]:
                     info.owners[counted[2]] = info.owners.get(counted[2], 0) + 1
+        self._changed(info)
+
+    def _changed(self, info: NodeInfo) -> None:
+        for hook in self.changed:
+            hook(info)
 
     def _on_pod(self, old: Object | None, new: Object | None) -> None:
         obj = new if new is not None else old
@@ -304,6 +321,7 @@ class NodeCache:
                 _add_map(info.requested, requests)
                 if owner:
                     info.owners[owner] = info.owners.get(owner, 0) + 1
+                self._changed(info)
         if new is None and old_node:
             info = self.infos.get(old_node)
             if info is not None:
@@ -331,3 +349,4 @@ class NodeCache:
             else:
                 info.owners.pop(owner, None)
         info.release_ip(key)
+        self._changed(info)
