@@ -9,7 +9,8 @@ as on ECS), EC2 (no launch-type label means EC2), ``containerInstance`` (the pod
 
 Each call asks the backend for one page of at most ``maxResults`` pods after the
 ``nextToken`` position (the token wraps the backend's ``continue`` token), so listing 10,000
-tasks page by page costs linear time. The same ``where`` feeds the task sweep
+tasks page by page costs linear time; the page is read as metadata (``list_metadata``), as
+the ARNs need only the pods' uids. The same ``where`` feeds the task sweep
 (:mod:`kecs.operations.task_sweep`) with the pods that need attention.
 
 As on ECS, ``family`` and ``serviceName`` cannot be combined, and a ``serviceName`` the
@@ -161,7 +162,8 @@ def list_tasks(ctx: RequestContext, params: Params) -> Params:
         return all(check(pod) for check in checks) and desired_status(pod, now) == wanted_status
 
     try:
-        page = ctx.backend.list(
+        # An ARN needs only the pod's uid: the items are metadata (``where`` sees whole pods).
+        page = ctx.backend.list_metadata(
             kinds.POD,
             cluster.namespace,
             selector=selector,
