@@ -18,8 +18,6 @@ AWS's default.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import json
 import re
@@ -29,6 +27,7 @@ from kecs.backends import kinds
 from kecs.backends.errors import AlreadyExists, NotFound
 from kecs.errors import InvalidParameterException
 from kecs.mapping import labels, names
+from kecs.operations import paging
 from kecs.operations.cluster_store import ensure_system_namespace
 from kecs.operations.context import RequestContext
 from kecs.operations.registry import operation
@@ -214,20 +213,6 @@ def _effective(settings: list[Params], principal: str, name: str, account: str) 
     return _setting(name, SETTINGS[name][1], principal, "aws_managed")
 
 
-def _token(name: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": name}).encode()).decode()
-
-
-def _after(token: str) -> str:
-    try:
-        after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidParameterException("The nextToken is not valid.") from None
-    if after not in SETTINGS:
-        raise InvalidParameterException("The nextToken is not valid.")
-    return str(after)
-
-
 @operation("ListAccountSettings")
 def list_account_settings(ctx: RequestContext, params: Params) -> Params:
     name, value = params.get("name"), params.get("value")
@@ -235,11 +220,7 @@ def list_account_settings(ctx: RequestContext, params: Params) -> Params:
         _check_name(name)
     if value and not name:
         raise InvalidParameterException("A setting name is required when a value is specified.")
-    max_results = params.get("maxResults")
-    if max_results is not None and not 1 <= max_results <= MAX_RESULTS:
-        raise InvalidParameterException(
-            f"maxResults must be between 1 and {MAX_RESULTS}, but was {max_results}."
-        )
+    page_size = paging.page_size(params, maximum=MAX_RESULTS)
     principal = _principal(ctx, params)
     settings = _read(ctx)
     rows: list[Params] = []
@@ -253,12 +234,13 @@ def list_account_settings(ctx: RequestContext, params: Params) -> Params:
             row = _setting(candidate, own, principal) if own is not None else None
         if row is not None and (not value or row["value"] == value):
             rows.append(row)
-    token = params.get("nextToken")
-    if token:
-        after = list(SETTINGS).index(_after(token))
+    resume = paging.resume_after(params, str)
+    if resume is not None:
+        if resume[0] not in SETTINGS:
+            raise InvalidParameterException(paging.INVALID_TOKEN)
+        after = list(SETTINGS).index(resume[0])
         rows = [r for r in rows if list(SETTINGS).index(r["name"]) > after]
-    page_size = max_results or MAX_RESULTS
     result: Params = {"settings": rows[:page_size]}
     if len(rows) > page_size:
-        result["nextToken"] = _token(rows[page_size - 1]["name"])
+        result["nextToken"] = paging.encode_token(rows[page_size - 1]["name"])
     return result

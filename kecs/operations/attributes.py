@@ -13,9 +13,6 @@ cluster, filtered by name (and value), paged by (instance ARN, name).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -33,6 +30,7 @@ from kecs.errors import (
 from kecs.mapping import attributes as mapping
 from kecs.mapping import container_instance
 from kecs.operations import container_instance_lookup as lookup
+from kecs.operations import paging
 from kecs.operations.cluster_lookup import ClusterRef, resolve_cluster
 from kecs.operations.context import RequestContext
 from kecs.operations.registry import operation
@@ -179,20 +177,6 @@ def delete_attributes(ctx: RequestContext, params: Params) -> Params:
     return {"attributes": out}
 
 
-def _token(key: list[str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
-
-
-def _after(token: str) -> tuple[str, str]:
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, TypeError, binascii.Error):
-        raise InvalidParameterException("The nextToken is not valid.") from None
-    if not (isinstance(key, list) and len(key) == 2 and all(isinstance(k, str) for k in key)):
-        raise InvalidParameterException("The nextToken is not valid.")
-    return key[0], key[1]
-
-
 @operation("ListAttributes")
 def list_attributes(ctx: RequestContext, params: Params) -> Params:
     cluster = resolve_cluster(ctx, params.get("cluster"))
@@ -201,11 +185,7 @@ def list_attributes(ctx: RequestContext, params: Params) -> Params:
     name, value = params.get("attributeName"), params.get("attributeValue")
     if value is not None and not name:
         raise InvalidParameterException("attributeName must be specified with attributeValue.")
-    max_results = params.get("maxResults")
-    if max_results is not None and not 1 <= max_results <= MAX_RESULTS:
-        raise InvalidParameterException(
-            f"maxResults must be between 1 and {MAX_RESULTS}, but was {max_results}."
-        )
+    page_size = paging.page_size(params, maximum=MAX_RESULTS)
     rows: list[tuple[tuple[str, str], Params]] = []
     for node in lookup.cluster_nodes(ctx, cluster):
         if not container_instance.serves(node, ctx.account_id, ctx.region, cluster.name):
@@ -219,12 +199,11 @@ def list_attributes(ctx: RequestContext, params: Params) -> Params:
             row = {**attribute, "targetType": TARGET_TYPE, "targetId": arn}
             rows.append(((arn, attribute["name"]), row))
     rows.sort(key=lambda r: r[0])
-    token = params.get("nextToken")
-    if token:
-        after = _after(token)
+    resume = paging.resume_after(params, str, str)
+    if resume is not None:
+        after = (resume[0], resume[1])
         rows = [r for r in rows if r[0] > after]
-    page_size = max_results or MAX_RESULTS
     result: Params = {"attributes": [row for _, row in rows[:page_size]]}
     if len(rows) > page_size:
-        result["nextToken"] = _token(list(rows[page_size - 1][0]))
+        result["nextToken"] = paging.encode_token(*rows[page_size - 1][0])
     return result

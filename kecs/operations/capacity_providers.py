@@ -20,8 +20,6 @@ for is the mapping's rule (:mod:`kecs.mapping.capacity`: nodes labelled
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +33,7 @@ from kecs.mapping import cluster as cluster_mapping
 from kecs.mapping import labels, names
 from kecs.mapping.capacity import FARGATE, FARGATE_SPOT
 from kecs.operations import capacity_provider_params as checks
+from kecs.operations import paging
 from kecs.operations.cluster_lookup import ClusterRef, resolve_cluster
 from kecs.operations.cluster_params import register_capacity_provider_lookup
 from kecs.operations.cluster_store import ensure_system_namespace
@@ -212,20 +211,6 @@ def _check_asg_unused(ctx: RequestContext, arn: str) -> None:
             raise ClientException(checks.ASG_IN_USE)
 
 
-def _encode_token(after: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode()
-
-
-def _decode_token(token: str) -> str:
-    try:
-        after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidParameterException("The nextToken is not valid.") from None
-    if not isinstance(after, str):
-        raise InvalidParameterException("The nextToken is not valid.")
-    return after
-
-
 @operation("DescribeCapacityProviders")
 def describe_capacity_providers(ctx: RequestContext, params: Params) -> Params:
     include = params.get("include") or []
@@ -252,25 +237,19 @@ def describe_capacity_providers(ctx: RequestContext, params: Params) -> Params:
             else:
                 providers.append(_public(found[1], with_tags))
         return {"capacityProviders": providers, "failures": failures}
-    max_results = params.get("maxResults")
-    if max_results is not None and not 1 <= max_results <= MAX_RESULTS:
-        raise InvalidParameterException(
-            f"maxResults must be between 1 and {MAX_RESULTS}, but was {max_results}."
-        )
+    page_size = paging.page_size(params, maximum=MAX_RESULTS)
     listed = [_builtin(ctx, FARGATE), _builtin(ctx, FARGATE_SPOT)] + [
         p for p in _all(ctx) if p.get("status") == ACTIVE
     ]
     listed = [p for p in listed if _in_cluster(p, cluster)]
-    token = params.get("nextToken")
-    if token:
-        after = _decode_token(token)
+    resume = paging.resume_after(params, str)
+    if resume is not None:
         keys = [p["name"] for p in listed]
-        listed = listed[keys.index(after) + 1 :] if after in keys else []
-    page_size = max_results or MAX_RESULTS
+        listed = listed[keys.index(resume[0]) + 1 :] if resume[0] in keys else []
     page = listed[:page_size]
     result: Params = {"capacityProviders": [_public(p, with_tags) for p in page], "failures": []}
     if len(listed) > page_size:
-        result["nextToken"] = _encode_token(page[-1]["name"])
+        result["nextToken"] = paging.encode_token(page[-1]["name"])
     return result
 
 

@@ -6,11 +6,8 @@ PutClusterCapacityProviders, DeleteCluster, and the cluster's tag accessors.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import dataclasses
-import json
 from typing import Any
 
 from kecs import arns
@@ -29,6 +26,7 @@ from kecs.mapping import cluster as mapping
 from kecs.mapping import labels
 from kecs.operations import cluster_params as checks
 from kecs.operations import cluster_store as store
+from kecs.operations import paging
 from kecs.operations.cluster_counters import count_cluster, count_clusters
 from kecs.operations.cluster_lookup import (
     ACTIVE,
@@ -139,30 +137,10 @@ def describe_clusters(ctx: RequestContext, params: Params) -> Params:
     return {"clusters": clusters, "failures": failures}
 
 
-def _encode_token(after: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode()
-
-
-def _decode_token(token: str) -> str:
-    try:
-        after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidParameterException("The nextToken is not valid.") from None
-    if not isinstance(after, str):
-        raise InvalidParameterException("The nextToken is not valid.")
-    return after
-
-
 @operation("ListClusters")
 def list_clusters(ctx: RequestContext, params: Params) -> Params:
-    max_results = params.get("maxResults")
-    if max_results is not None and not 1 <= max_results <= MAX_RESULTS:
-        raise InvalidParameterException(
-            f"maxResults must be between 1 and {MAX_RESULTS}, but was {max_results}."
-        )
-    page_size = max_results or MAX_RESULTS
-    token = params.get("nextToken")
-    after = _decode_token(token) if token else None
+    page_size = paging.page_size(params, maximum=MAX_RESULTS)
+    resume = paging.resume_after(params, str)
     selector = {
         labels.RESOURCE: mapping.RESOURCE,
         labels.ACCOUNT: ctx.account_id,
@@ -174,12 +152,12 @@ def list_clusters(ctx: RequestContext, params: Params) -> Params:
         if not obj["metadata"].get("deletionTimestamp")
         and labels.ANN_CLUSTER_ARN in (obj["metadata"].get("annotations") or {})
     )
-    if after is not None:
-        cluster_arns = [arn for arn in cluster_arns if arn > after]
+    if resume is not None:
+        cluster_arns = [arn for arn in cluster_arns if arn > resume[0]]
     page = cluster_arns[:page_size]
     result: Params = {"clusterArns": page}
     if len(cluster_arns) > page_size:
-        result["nextToken"] = _encode_token(page[-1])
+        result["nextToken"] = paging.encode_token(page[-1])
     return result
 
 

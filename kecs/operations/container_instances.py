@@ -26,10 +26,7 @@ serve every cluster; ``kecs.dev/cluster`` dedicates a Node to one). Here:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
-import json
 from typing import Any
 
 from kecs.arns import Arn
@@ -41,7 +38,7 @@ from kecs.mapping import cluster_query, labels, task_keys
 from kecs.mapping import container_instance as mapping
 from kecs.mapping.errors import MappingError
 from kecs.operations import container_instance_lookup as lookup
-from kecs.operations import tagging
+from kecs.operations import paging, tagging
 from kecs.operations.cluster_lookup import ClusterRef, resolve_cluster
 from kecs.operations.container_registration import ANN_REGISTERED, register
 from kecs.operations.context import RequestContext
@@ -70,28 +67,10 @@ def _include(params: Params) -> frozenset[str]:
     return frozenset(include)
 
 
-def _token(after: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode()
-
-
-def _after(token: str) -> str:
-    try:
-        after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidParameterException("The nextToken is not valid.") from None
-    if not isinstance(after, str):
-        raise InvalidParameterException("The nextToken is not valid.")
-    return after
-
-
 @operation("ListContainerInstances")
 def list_container_instances(ctx: RequestContext, params: Params) -> Params:
     cluster = resolve_cluster(ctx, params.get("cluster"))
-    max_results = params.get("maxResults")
-    if max_results is not None and not 1 <= max_results <= MAX_RESULTS:
-        raise InvalidParameterException(
-            f"maxResults must be between 1 and {MAX_RESULTS}, but was {max_results}."
-        )
+    page_size = paging.page_size(params, maximum=MAX_RESULTS)
     query = None
     if params.get("filter"):
         try:
@@ -127,14 +106,12 @@ def list_container_instances(ctx: RequestContext, params: Params) -> Params:
             )
         ]
     found = [lookup.instance_arn(ctx, cluster, n) for n in nodes]
-    token = params.get("nextToken")
-    if token:
-        after = _after(token)
-        found = [arn for arn in found if arn > after]
-    page_size = max_results or MAX_RESULTS
+    resume = paging.resume_after(params, str)
+    if resume is not None:
+        found = [arn for arn in found if arn > resume[0]]
     result: Params = {"containerInstanceArns": found[:page_size]}
     if len(found) > page_size:
-        result["nextToken"] = _token(found[page_size - 1])
+        result["nextToken"] = paging.encode_token(found[page_size - 1])
     return result
 
 

@@ -18,7 +18,7 @@ from kecs import arns
 from kecs.arns import ServiceChild
 from kecs.errors import ClusterNotFoundException, DaemonNotFoundException, InvalidParameterException
 from kecs.mapping import daemon_status
-from kecs.operations import daemon_store, service_params
+from kecs.operations import daemon_store, paging
 from kecs.operations.cluster_lookup import ClusterRef, resolve_cluster
 from kecs.operations.context import RequestContext
 from kecs.operations.daemon_store import StoredDaemon
@@ -101,8 +101,8 @@ def _epoch(value: Any) -> float | None:
 
 @operation("ListDaemonDeployments")
 def list_daemon_deployments(ctx: RequestContext, params: Params) -> Params:
-    limit = service_params.page_size(params.get("maxResults"), 20)
-    after = service_params.decode_token(params.get("nextToken"))
+    limit = paging.page_size(params, default=20)
+    after = paging.resume_name(params)
     parsed = arns.parse_daemon(params["daemonArn"])
     if parsed is None or (parsed.region, parsed.account) != (ctx.region, ctx.account_id):
         raise DaemonNotFoundException(NOT_FOUND)
@@ -130,7 +130,5 @@ def list_daemon_deployments(ctx: RequestContext, params: Params) -> Params:
         summaries = summaries[start:]
     result: Params = {"daemonDeployments": summaries[:limit]}
     if len(summaries) > limit:
-        result["nextToken"] = service_params.encode_token(
-            summaries[limit - 1]["daemonDeploymentArn"]
-        )
+        result["nextToken"] = paging.encode_token(summaries[limit - 1]["daemonDeploymentArn"])
     return result

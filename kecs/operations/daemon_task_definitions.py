@@ -23,11 +23,11 @@ from kecs.backends import kinds
 from kecs.errors import ClientException, InvalidParameterException
 from kecs.mapping import daemons, labels
 from kecs.mapping.taskdef import to_pod_template
-from kecs.operations import daemon_store, tagging
+from kecs.operations import daemon_store, paging, tagging
 from kecs.operations.context import RequestContext
 from kecs.operations.registry import operation
 from kecs.operations.task_definitions import notes_json
-from kecs.operations.taskdefs import listing, references
+from kecs.operations.taskdefs import references
 from kecs.operations.taskdefs.store import (
     ACTIVE,
     DAEMON_TASK_DEFINITIONS,
@@ -184,7 +184,7 @@ _STATUSES = {
 
 @operation("ListDaemonTaskDefinitions")
 def list_daemon_task_definitions(ctx: RequestContext, params: Params) -> Params:
-    limit = listing.max_results(params)
+    limit = paging.page_size(params)
     status = params.get("status") or "ACTIVE"
     if status not in _STATUSES:
         raise InvalidParameterException(
@@ -221,7 +221,7 @@ def list_daemon_task_definitions(ctx: RequestContext, params: Params) -> Params:
         rows = list(last.values())
     rows.sort(key=lambda td: (td["family"], td["revision"]), reverse=descending)
     if params.get("nextToken"):
-        after = tuple(listing.decode_token(params["nextToken"], (str, int)))
+        after = tuple(paging.decode_token(params["nextToken"], str, int))
         rows = [
             td
             for td in rows
@@ -247,7 +247,7 @@ def list_daemon_task_definitions(ctx: RequestContext, params: Params) -> Params:
         ]
     }
     if len(rows) > limit:
-        result["nextToken"] = listing.encode_token(page[-1]["family"], page[-1]["revision"])
+        result["nextToken"] = paging.encode_token(page[-1]["family"], page[-1]["revision"])
     return result
 
 

@@ -34,7 +34,7 @@ from kecs.errors import (
 )
 from kecs.mapping import capacity, daemon_status, daemons, k8s_time, labels, task_keys
 from kecs.mapping.errors import MappingError
-from kecs.operations import capacity_providers, daemon_store, service_params, tagging
+from kecs.operations import capacity_providers, daemon_store, paging, service_params, tagging
 from kecs.operations import daemon_task_definitions as definitions
 from kecs.operations import service_store as store
 from kecs.operations.cluster_lookup import ClusterRef, resolve_cluster
@@ -216,8 +216,8 @@ def describe_daemon(ctx: RequestContext, params: Params) -> Params:
 
 @operation("ListDaemons")
 def list_daemons(ctx: RequestContext, params: Params) -> Params:
-    limit = service_params.page_size(params.get("maxResults"), MAX_RESULTS)
-    after = service_params.decode_token(params.get("nextToken"))
+    limit = paging.page_size(params, default=MAX_RESULTS)
+    after = paging.resume_name(params)
     selector: dict[str, str] = labels.ownership(ctx.account_id, ctx.region, daemons.RESOURCE)
     namespace = None
     if params.get("clusterArn"):
@@ -254,7 +254,7 @@ def list_daemons(ctx: RequestContext, params: Params) -> Params:
         summaries = [s for s in summaries if s["daemonArn"] > after]
     result: Params = {"daemonSummariesList": summaries[:limit]}
     if len(summaries) > limit:
-        result["nextToken"] = service_params.encode_token(summaries[limit - 1]["daemonArn"])
+        result["nextToken"] = paging.encode_token(summaries[limit - 1]["daemonArn"])
     return result
 
 

@@ -32,7 +32,7 @@ from kecs.errors import (
 )
 from kecs.mapping import ids, service_history
 from kecs.mapping.rollouts import Revision
-from kecs.operations import service_params
+from kecs.operations import paging, service_params
 from kecs.operations import service_scheduler as scheduler
 from kecs.operations import service_view as view
 from kecs.operations.cluster_lookup import ClusterRef, resolve_cluster
@@ -133,7 +133,7 @@ def _moment(value: Any) -> datetime | None:
 @operation("ListServiceDeployments")
 def list_service_deployments(ctx: RequestContext, params: Params) -> Params:
     ref = resolve_cluster(ctx, params.get("cluster"))
-    size = service_params.page_size(params.get("maxResults"), 20)
+    size = paging.page_size(params, default=20)
     name = service_params.service_identifier(ctx, ref, params["service"])
     stored = scheduler.settle(ctx, ref, [name]).get(name) if name else None
     if stored is None:
@@ -152,17 +152,15 @@ def list_service_deployments(ctx: RequestContext, params: Params) -> Params:
             continue
         briefs.append(service_history.brief(deployment))
     start = 0
-    token = service_params.decode_token(params.get("nextToken"))
+    token = paging.resume_name(params)
     if token is not None:
         positions = [i for i, b in enumerate(briefs) if b["serviceDeploymentArn"] == token]
         if not positions:
-            raise InvalidParameterException("The nextToken is not valid.")
+            raise InvalidParameterException(paging.INVALID_TOKEN)
         start = positions[0] + 1
     result: Params = {"serviceDeployments": briefs[start : start + size]}
     if len(briefs) > start + size:
-        result["nextToken"] = service_params.encode_token(
-            briefs[start + size - 1]["serviceDeploymentArn"]
-        )
+        result["nextToken"] = paging.encode_token(briefs[start + size - 1]["serviceDeploymentArn"])
     return result
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from kecs import arns
 from kecs.backends.base import Object
 from kecs.mapping import labels, task_keys
-from kecs.operations import cluster_params, service_params
+from kecs.operations import cluster_params, paging, service_params
 from kecs.operations import service_scheduler as scheduler
 from kecs.operations import service_store as store
 from kecs.operations.cluster_lookup import resolve_cluster
@@ -29,13 +29,13 @@ Params = dict[str, Any]
 
 def page(items: list[str], params: Params, default: int) -> Params:
     """One page of sorted ``items`` (ARNs), with a ``nextToken`` when more follow."""
-    size = service_params.page_size(params.get("maxResults"), default)
-    after = service_params.decode_token(params.get("nextToken"))
+    size = paging.page_size(params, default=default)
+    after = paging.resume_name(params)
     if after is not None:
         items = [item for item in items if item > after]
     result: Params = {"serviceArns": items[:size]}
     if len(items) > size:
-        result["nextToken"] = service_params.encode_token(items[size - 1])
+        result["nextToken"] = paging.encode_token(items[size - 1])
     return result
 
 
@@ -48,7 +48,7 @@ def _launch_type(spec: Mapping[str, Any]) -> str | None:
 @operation("ListServices")
 def list_services(ctx: RequestContext, params: Params) -> Params:
     ref = resolve_cluster(ctx, params.get("cluster"))
-    service_params.page_size(params.get("maxResults"), 10)
+    paging.page_size(params, default=10)
     found = store.load(ctx, ref, None, detail=False)
     draining = [n for n, s in found.items() if s.status == store.DRAINING]
     if draining:
@@ -75,7 +75,7 @@ def list_services(ctx: RequestContext, params: Params) -> Params:
 
 @operation("ListServicesByNamespace")
 def list_services_by_namespace(ctx: RequestContext, params: Params) -> Params:
-    service_params.page_size(params.get("maxResults"), 10)
+    paging.page_size(params, default=10)
     wanted = cluster_params.service_connect_namespace_arn(
         ctx.region, ctx.account_id, params["namespace"]
     )

@@ -8,9 +8,6 @@ filled in), stored whole on the workload (``kecs.dev/service-spec``).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -377,29 +374,3 @@ def service_identifier(ctx: RequestContext, ref: ClusterRef, value: str) -> str 
     if len(parts) not in (1, 2):
         return None
     return parts[-1] if NAME.fullmatch(parts[-1]) else None
-
-
-def page_size(value: int | None, default: int, maximum: int = 100) -> int:
-    if value is None:
-        return default
-    if not 1 <= value <= maximum:
-        raise InvalidParameterException(
-            f"maxResults must be between 1 and {maximum}, but was {value}."
-        )
-    return value
-
-
-def encode_token(after: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode()
-
-
-def decode_token(token: str | None) -> str | None:
-    if not token:
-        return None
-    try:
-        after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidParameterException("The nextToken is not valid.") from None
-    if not isinstance(after, str):
-        raise InvalidParameterException("The nextToken is not valid.")
-    return after

@@ -20,9 +20,6 @@ lists no task. ``daemonName`` lists the tasks of that daemon (the pods of its Da
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +27,7 @@ from kecs.backends import kinds
 from kecs.backends.errors import Invalid
 from kecs.errors import InvalidParameterException, ServiceNotFoundException
 from kecs.mapping import daemons, labels, names, pod_state, task_keys
+from kecs.operations import paging
 from kecs.operations.cluster_lookup import ClusterRef, resolve_cluster
 from kecs.operations.context import RequestContext
 from kecs.operations.task_lookup import (
@@ -44,23 +42,8 @@ Params = dict[str, Any]
 Check = Callable[[dict[str, Any]], bool]
 
 MAX_RESULTS = 100
-INVALID_TOKEN = "The nextToken is not valid."
 SERVICE_RESOURCE = "service"
 DEPLOYMENT_ID_PREFIX = "ecs-svc/"
-
-
-def _encode_token(continue_token: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"c": continue_token}).encode()).decode()
-
-
-def _decode_token(token: str) -> str:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(token.encode()))["c"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidParameterException(INVALID_TOKEN) from None
-    if not isinstance(value, str) or not value:
-        raise InvalidParameterException(INVALID_TOKEN)
-    return value
 
 
 def _annotation(pod: dict[str, Any], key: str) -> str | None:
@@ -142,13 +125,9 @@ def _filters(
 
 def list_tasks(ctx: RequestContext, params: Params) -> Params:
     cluster = resolve_cluster(ctx, params.get("cluster"))
-    max_results = params.get("maxResults")
-    if max_results is not None and not 1 <= max_results <= MAX_RESULTS:
-        raise InvalidParameterException(
-            f"maxResults must be between 1 and {MAX_RESULTS}, but was {max_results}."
-        )
-    token = params.get("nextToken")
-    continue_token = _decode_token(token) if token else None
+    page_size = paging.page_size(params, maximum=MAX_RESULTS)
+    resume = paging.resume_after(params, str)
+    continue_token = resume[0] if resume else None
     wanted_status = params.get("desiredStatus") or "RUNNING"
     found = _filters(ctx, cluster, params)
     if found is None or wanted_status == "PENDING":
@@ -167,13 +146,13 @@ def list_tasks(ctx: RequestContext, params: Params) -> Params:
             kinds.POD,
             cluster.namespace,
             selector=selector,
-            limit=max_results or MAX_RESULTS,
+            limit=page_size,
             continue_token=continue_token,
             where=where,
         )
     except Invalid:
         # The only part of the request the backend can find malformed is the token.
-        raise InvalidParameterException(INVALID_TOKEN) from None
+        raise InvalidParameterException(paging.INVALID_TOKEN) from None
     swept = sweep.run()
     result: Params = {
         "taskArns": [
@@ -183,5 +162,5 @@ def list_tasks(ctx: RequestContext, params: Params) -> Params:
         ]
     }
     if page.continue_token:
-        result["nextToken"] = _encode_token(page.continue_token)
+        result["nextToken"] = paging.encode_token(page.continue_token)
     return result

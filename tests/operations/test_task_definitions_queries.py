@@ -213,7 +213,7 @@ def test_max_results_bounds(populated: Any, bad: int) -> None:
     for call in (populated.list_task_definitions, populated.list_task_definition_families):
         assert error_of(call, maxResults=bad) == (
             "InvalidParameterException",
-            "maxResults must be between 1 and 100, inclusive.",
+            f"maxResults must be between 1 and 100, but was {bad}.",
         )
 
 

@@ -7,54 +7,18 @@ revisions were registered or deregistered in between.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import itertools
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from kecs import arns
 from kecs.errors import InvalidParameterException
+from kecs.operations import paging
 from kecs.operations.taskdefs.store import CODE, TaskDefinitionStore, revisions_with
-
-DEFAULT_MAX_RESULTS = 100
-MAX_MAX_RESULTS = 100
-
-
-def max_results(params: dict[str, Any]) -> int:
-    value = params.get("maxResults")
-    if value is None:
-        return DEFAULT_MAX_RESULTS
-    if not 1 <= value <= MAX_MAX_RESULTS:
-        raise InvalidParameterException(
-            f"maxResults must be between 1 and {MAX_MAX_RESULTS}, inclusive."
-        )
-    return int(value)
-
-
-def encode_token(*position: Any) -> str:
-    raw = json.dumps(list(position), separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_token(token: str, shape: tuple[type, ...]) -> list[Any]:
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        position = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        position = None
-    if (
-        not isinstance(position, list)
-        or len(position) != len(shape)
-        or not all(type(v) is t for v, t in zip(position, shape, strict=True))
-    ):
-        raise InvalidParameterException("Invalid nextToken value.")
-    return position
 
 
 def list_task_definitions(store: TaskDefinitionStore, params: dict[str, Any]) -> dict[str, Any]:
-    limit = max_results(params)
+    limit = paging.page_size(params)
     status = params.get("status") or "ACTIVE"
     letter = CODE.get(status)
     if letter is None:
@@ -64,7 +28,7 @@ def list_task_definitions(store: TaskDefinitionStore, params: dict[str, Any]) ->
     descending = params.get("sort") == "DESC"
     after: list[Any] | None = None
     if params.get("nextToken"):
-        after = decode_token(params["nextToken"], (str, int))
+        after = paging.decode_token(params["nextToken"], str, int)
     prefix = params.get("familyPrefix")
     if prefix:
         # AWS treats familyPrefix as the exact family name here.
@@ -96,18 +60,18 @@ def list_task_definitions(store: TaskDefinitionStore, params: dict[str, Any]) ->
         ]
     }
     if len(page) > limit:
-        result["nextToken"] = encode_token(*page[limit - 1])
+        result["nextToken"] = paging.encode_token(*page[limit - 1])
     return result
 
 
 def list_families(store: TaskDefinitionStore, params: dict[str, Any]) -> dict[str, Any]:
-    limit = max_results(params)
+    limit = paging.page_size(params)
     status = params.get("status") or "ACTIVE"
     if status not in ("ACTIVE", "INACTIVE", "ALL"):
         raise InvalidParameterException(
             f"Invalid status '{status}'. Valid values are ACTIVE, INACTIVE, ALL."
         )
-    after = decode_token(params["nextToken"], (str,))[0] if params.get("nextToken") else None
+    after = paging.decode_token(params["nextToken"], str)[0] if params.get("nextToken") else None
     prefix = params.get("familyPrefix") or ""
     active = CODE["ACTIVE"]
 
@@ -121,5 +85,5 @@ def list_families(store: TaskDefinitionStore, params: dict[str, Any]) -> dict[st
     families = sorted(family for family, _ in store.families(wanted))
     result: dict[str, Any] = {"families": families[:limit]}
     if len(families) > limit:
-        result["nextToken"] = encode_token(families[limit - 1])
+        result["nextToken"] = paging.encode_token(families[limit - 1])
     return result
