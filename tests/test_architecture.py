@@ -59,13 +59,29 @@ def into(layer: str, forbidden: tuple[str, ...]) -> list[str]:
 
 
 def test_mapping_is_pure() -> None:
-    # kecs.arns and kecs.k8s_grammar are pure, stdlib-only helpers.
-    allowed = ("attrs", "cattrs", "kecs.mapping", "kecs.model", "kecs.k8s_grammar", "kecs.arns")
+    # kecs.arns, kecs.k8s_grammar and kecs.k8s_quantity are pure, stdlib-only helpers.
+    allowed = (
+        "attrs",
+        "cattrs",
+        "kecs.mapping",
+        "kecs.model",
+        "kecs.k8s_grammar",
+        "kecs.k8s_quantity",
+        "kecs.arns",
+    )
     assert outside("kecs.mapping", allowed) == []
 
 
 def test_backends_depend_on_nothing_above_them() -> None:
-    allowed = ("attrs", "kecs.backends", "kecs.k8s_grammar", "kubernetes", "tenacity", "urllib3")
+    allowed = (
+        "attrs",
+        "kecs.backends",
+        "kecs.k8s_grammar",
+        "kecs.k8s_quantity",
+        "kubernetes",
+        "tenacity",
+        "urllib3",
+    )
     assert outside("kecs.backends", allowed) == []
 
 

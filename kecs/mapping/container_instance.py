@@ -40,8 +40,8 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from kecs import arns
-from kecs.mapping import attributes, ids, k8s_time, labels, names, quantities, task_keys
+from kecs import arns, k8s_quantity
+from kecs.mapping import attributes, ids, k8s_time, labels, names, task_keys
 from kecs.mapping.cluster_query import Facts
 from kecs.mapping.pod_placement import PodPlacement
 
@@ -191,8 +191,8 @@ def registered_resources(node: Mapping[str, Any]) -> list[dict[str, Any]]:
     node_status = node.get("status") or {}
     capacity = node_status.get("capacity") or node_status.get("allocatable") or {}
     return [
-        _integer("CPU", _cpu_units(quantities.milli(capacity.get("cpu")))),
-        _integer("MEMORY", _mib(quantities.milli(capacity.get("memory")))),
+        _integer("CPU", _cpu_units(k8s_quantity.milli_or_zero(capacity.get("cpu")))),
+        _integer("MEMORY", _mib(k8s_quantity.milli_or_zero(capacity.get("memory")))),
         _ports("PORTS", _reserved_ports(node)),
         _ports("PORTS_UDP", ()),
     ]
@@ -206,11 +206,11 @@ def remaining_resources(
     live = [p for p in pods_on_node if _live(p)]
     used: dict[str, int] = {}
     for pod in live:
-        for name, value in quantities.pod_requests(pod.get("spec") or {}).items():
+        for name, value in k8s_quantity.pod_requests(pod.get("spec") or {}).items():
             used[name] = used.get(name, 0) + value
     tcp, udp = _host_ports(live)
-    cpu = quantities.milli(allocatable.get("cpu")) - used.get("cpu", 0)
-    memory = quantities.milli(allocatable.get("memory")) - used.get("memory", 0)
+    cpu = k8s_quantity.milli_or_zero(allocatable.get("cpu")) - used.get("cpu", 0)
+    memory = k8s_quantity.milli_or_zero(allocatable.get("memory")) - used.get("memory", 0)
     return [
         _integer("CPU", _cpu_units(cpu)),
         _integer("MEMORY", _mib(memory)),
