@@ -6,6 +6,7 @@ refuses illegal ones, as an API server does).
 
 from __future__ import annotations
 
+import functools
 import re
 
 DNS1123_LABEL_MAX = 63
@@ -32,6 +33,8 @@ def is_dns1123_subdomain(value: str) -> bool:
     return len(value) <= DNS1123_SUBDOMAIN_MAX and _DNS1123_SUBDOMAIN.fullmatch(value) is not None
 
 
+# The same few keys and values are checked on every write: the checks are cached.
+@functools.lru_cache(maxsize=8192)
 def is_qualified_name(value: str) -> bool:
     """A label or annotation key: optional ``prefix/`` (a DNS subdomain) and a name ≤63."""
     prefix, slash, name = value.rpartition("/")
@@ -40,6 +43,7 @@ def is_qualified_name(value: str) -> bool:
     return len(name) <= 63 and _QUALIFIED_NAME.fullmatch(name) is not None
 
 
+@functools.lru_cache(maxsize=8192)
 def is_label_value(value: str) -> bool:
     return value == "" or (
         len(value) <= LABEL_VALUE_MAX and _QUALIFIED_NAME.fullmatch(value) is not None

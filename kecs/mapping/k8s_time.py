@@ -6,6 +6,7 @@ in ``Z``. Python 3.10's ``fromisoformat`` does not accept ``Z``, hence this modu
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 from typing import Any
 
@@ -16,6 +17,12 @@ def parse(value: Any) -> datetime | None:
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     if not isinstance(value, str) or not value:
         return None
+    return _parse_text(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(value: str) -> datetime | None:
+    # Cached: the same few timestamps are read from many pods (a ``datetime`` is immutable).
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     try:
         parsed = datetime.fromisoformat(text)

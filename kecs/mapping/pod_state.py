@@ -42,6 +42,7 @@ move a task back from STOPPING to RUNNING; nothing else moves backwards.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -86,7 +87,9 @@ class ContainerView:
     spec: Mapping[str, Any]
     status: Mapping[str, Any] | None
 
-    @property
+    # ``state`` and ``terminated`` are read many times per task; a view is made per read of a
+    # pod and never outlives it, so they are worked out once.
+    @functools.cached_property
     def state(self) -> tuple[str | None, Mapping[str, Any]]:
         state = (self.status or {}).get("state") or {}
         for key in ("terminated", "running", "waiting"):
@@ -98,7 +101,7 @@ class ContainerView:
     def running(self) -> bool:
         return self.state[0] == "running"
 
-    @property
+    @functools.cached_property
     def terminated(self) -> Mapping[str, Any] | None:
         """The termination that ended the container's last run, if it is not running."""
         kind, detail = self.state

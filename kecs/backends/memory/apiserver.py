@@ -60,6 +60,7 @@ _MAX_GENERATE_BASE = 58
 TERMINAL_PHASES = ("Succeeded", "Failed")
 
 
+@functools.lru_cache(maxsize=4096)
 def format_timestamp(moment: datetime) -> str:
     """RFC 3339 with second precision, as Kubernetes writes ``metav1.Time``."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

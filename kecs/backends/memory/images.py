@@ -49,6 +49,7 @@ def repository(normalized: str) -> str:
     return name[:colon] if colon > slash else name
 
 
+@functools.lru_cache(maxsize=1024)
 def image_id(normalized: str) -> str:
     """A stable ``repo@sha256:...`` image id, as the kubelet reports it."""
     if "@" in normalized:

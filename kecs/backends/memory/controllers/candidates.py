@@ -19,6 +19,7 @@ can give it room). The ``Candidates`` of the most recent pod kinds are kept (:cl
 from __future__ import annotations
 
 import heapq
+import marshal
 from collections.abc import Hashable
 from typing import Any
 
@@ -61,7 +62,12 @@ def pod_kind(spec: Object, requests: dict[str, int], owner: str | None) -> Hasha
         spec.get("nodeSelector"),
         labelsel.required_node_affinity(spec),
     )
-    return (repr(static), tuple(sorted(requests.items())), owner)
+    try:
+        # Equal bytes mean equal fields (marshal is several times faster than repr).
+        text: bytes | str = marshal.dumps(static, 2)
+    except ValueError:  # something JSON never holds
+        text = repr(static)
+    return (text, tuple(sorted(requests.items())), owner)
 
 
 class Candidates:

@@ -176,6 +176,14 @@ def _add_map(into: dict[str, int], values: Mapping[str, int]) -> None:
         into[name] = into.get(name, 0) + value
 
 
+def _address(network: ipaddress.IPv4Network | ipaddress.IPv6Network, offset: int) -> str:
+    """``str(network[offset])``, without building an address object for IPv4."""
+    if network.version == 4:
+        n = int(network.network_address) + offset
+        return f"{n >> 24}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+    return str(network[offset])
+
+
 class NodeInfo:
     __slots__ = (
         "address",
@@ -239,7 +247,7 @@ class NodeInfo:
             self.next_ip += 1
         else:
             return None
-        address = str(self.cidr[offset])
+        address = _address(self.cidr, offset)
         self.ips[key] = address
         return address
 
@@ -263,6 +271,8 @@ class NodeCache:
         #: what each counted pod adds to its node: (node, requests, controller uid)
         self._counted: dict[PodKey, tuple[str, dict[str, int], str | None]] = {}
         self._added = 0
+        #: the last pod spec parts :meth:`requests` read, and what they request
+        self._last: tuple[Any, Any, Any, dict[str, int]] | None = None
         manager.watch(kinds.NODE, self._on_node)
         manager.watch(kinds.POD, self._on_pod)
 
@@ -287,6 +297,21 @@ class NodeCache:
                 if counted[2]:
                     info.owners[counted[2]] = info.owners.get(counted[2], 0) + 1
         self._changed(info)
+
+    def requests(self, spec: Object) -> dict[str, int]:
+        """:func:`pod_requests` of ``spec``, remembered for the last containers read.
+
+        The scheduler and this cache both need a pod's requests, one right after the other;
+        stored objects are never changed in place, so the same container lists (a bound pod
+        keeps its unbound version's) mean the same requests. The result must not be changed.
+        """
+        parts = (spec.get("containers"), spec.get("initContainers"), spec.get("overhead"))
+        last = self._last
+        if last is not None and all(a is b for a, b in zip(parts, last[:3], strict=False)):
+            return last[3]
+        found = pod_requests(spec)
+        self._last = (*parts, found)
+        return found
 
     def _changed(self, info: NodeInfo) -> None:
         for hook in self.changed:
@@ -313,7 +338,7 @@ class NodeCache:
             self._uncount(key, counted)
             counted = None
         if counts and counted is None and new is not None and new_node:
-            requests = pod_requests(new["spec"])
+            requests = self.requests(new["spec"])
             owner = controller_uid(new)
             self._counted[key] = (new_node, requests, owner)
             info = self.infos.get(new_node)

@@ -29,7 +29,7 @@ from kecs.backends.memory.controllers.interpod import (
     has_required_anti_affinity,
     has_rules,
 )
-from kecs.backends.memory.controllers.nodes import NodeCache, pod_requests
+from kecs.backends.memory.controllers.nodes import NodeCache
 
 Object = dict[str, Any]
 PodKey = tuple[str, str]
@@ -123,7 +123,7 @@ class Scheduler:
         ):
             self.unschedulable.pop(key, None)
             return
-        requests = pod_requests(pod["spec"])
+        requests = self.nodes.requests(pod["spec"])
         context = None
         if self.anti_holders or has_rules(pod["spec"]):
             context = Context(self.server, self.nodes, pod, list(self.anti_holders))
