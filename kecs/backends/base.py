@@ -9,18 +9,25 @@ more cheaply: ``get_metadata`` / ``list_metadata`` (only ``metadata``, as a
 ``PartialObjectMetadata``, what ``Accept: application/json;as=PartialObjectMetadata;
 g=meta.k8s.io;v=v1`` asks a real API server for) and ``find`` (objects by name or uid, in one
 request on a remote server; by index in the embedded one).
+
+Those three also take ``shared=True``: the caller promises to only read what it gets (never
+change it), so a backend may hand out its own objects instead of copies. A remote backend's
+objects are fresh anyway; the embedded backend then skips copying, which is safe because it
+never changes a stored object in place (a write stores a new one), so what a reader holds
+stays as it was read.
 """
 
 from __future__ import annotations
 
 import abc
 import builtins
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
-from kecs.backends.errors import Conflict
+from kecs.backends.errors import Conflict, Invalid, NotFound
 from kecs.backends.kinds import ResourceKind
+from kecs.backends.selectors import SelectorError, compile_selector
 
 Object = dict[str, Any]
 #: A label selector: a Kubernetes selector string (``"a=b,c in (x,y),!d"``) or equality pairs.
@@ -30,6 +37,9 @@ Selector = str | Mapping[str, str] | None
 Where = Callable[[dict[str, Any]], bool] | None
 
 
+#: Up to how many names :meth:`Backend.find` reads one by one (a get each) by default: one,
+#: so a batch read stays one request whatever its size.
+FIND_BY_GET = 1
 #: ``apiVersion`` and ``kind`` of what the metadata-only reads return.
 PARTIAL_METADATA_API_VERSION = "meta.k8s.io/v1"
 PARTIAL_METADATA_KIND = "PartialObjectMetadata"
@@ -124,12 +134,14 @@ class Backend(abc.ABC):
                 continue
         raise Conflict(f'{kind.plural} "{name}" kept changing; gave up after {attempts} attempts')
 
-    def get_metadata(self, kind: ResourceKind, name: str, namespace: str | None = None) -> Object:
+    def get_metadata(
+        self, kind: ResourceKind, name: str, namespace: str | None = None, *, shared: bool = False
+    ) -> Object:
         """The object's ``metadata`` alone, as a ``PartialObjectMetadata``
         (``{"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": ...}``);
         :class:`~kecs.backends.errors.NotFound` as :meth:`get`. For readers that need only
         labels, annotations, uid or resourceVersion: a backend may answer it without reading
-        (or copying) the rest of the object."""
+        (or copying) the rest of the object. ``shared``: see the module docs."""
         return partial_metadata(self.get(kind, name, namespace))
 
     def list_metadata(
@@ -141,11 +153,12 @@ class Backend(abc.ABC):
         limit: int | None = None,
         continue_token: str | None = None,
         where: Where = None,
+        shared: bool = False,
     ) -> ObjectList:
         """:meth:`list` with ``PartialObjectMetadata`` items (same objects, same paging).
 
         ``where`` still sees each whole object, so the items are those :meth:`list` would
-        return.
+        return. ``shared``: see the module docs.
         """
         page = self.list(
             kind,
@@ -166,16 +179,19 @@ class Backend(abc.ABC):
         uids: Collection[str] | None = None,
         selector: Selector = None,
         metadata_only: bool = False,
+        shared: bool = False,
     ) -> builtins.list[Object]:
         """The objects (in ``namespace``, or all namespaces when ``None``) whose name is in
         ``names`` (when given) and whose ``metadata.uid`` is in ``uids`` (when given) and
         that match ``selector``, in :meth:`list` order; those that do not exist are simply
-        absent. ``metadata_only``: ``PartialObjectMetadata`` items.
+        absent. ``metadata_only``: ``PartialObjectMetadata`` items. ``shared``: see the
+        module docs.
 
-        By default one :meth:`list_all` with a ``where`` filter (one paged request on a
-        remote API server, which has no field selector for uids); the embedded backend looks
-        the objects up by name or through its uid index instead, so the cost follows how many
-        are asked for, not how many exist.
+        By default: a single name in one namespace is read with :meth:`get`; anything else
+        with one :meth:`list_all` and a ``where`` filter (one paged request on a remote API
+        server, which has no field selector for uids). The embedded backend looks
+        the objects up by name or through its uid index, so the cost follows how many are
+        asked for, not how many exist.
         """
         wanted_names = None if names is None else set(names)
         wanted_uids = None if uids is None else set(uids)
@@ -190,8 +206,33 @@ class Backend(abc.ABC):
             return []
         if wanted_uids is not None and not wanted_uids:
             return []
-        found = self.list_all(kind, namespace, selector=selector, where=chosen)
+        if (
+            wanted_names is not None
+            and len(wanted_names) <= FIND_BY_GET
+            and (namespace is not None or not kind.namespaced)
+        ):
+            found = self._get_each(kind, namespace, sorted(wanted_names), selector)
+            found = [o for o in found if chosen(o)]
+        else:
+            found = self.list_all(kind, namespace, selector=selector, where=chosen)
         return [partial_metadata(o) for o in found] if metadata_only else found
+
+    def _get_each(
+        self, kind: ResourceKind, namespace: str | None, names: Iterable[str], selector: Selector
+    ) -> builtins.list[Object]:
+        try:
+            matches = compile_selector(selector)
+        except SelectorError as exc:
+            raise Invalid(str(exc)) from None
+        found = []
+        for name in names:
+            try:
+                obj = self.get(kind, name, namespace)
+            except NotFound:
+                continue
+            if matches((obj.get("metadata") or {}).get("labels") or {}):
+                found.append(obj)
+        return found
 
     def list_all(
         self,

@@ -237,10 +237,11 @@ def _create(ctx: RequestContext, builder: _Builder, pod: Object) -> Object:
     for _ in range(3):
         with contextlib.suppress(AlreadyExists):
             backend.create(pod)
-        try:
-            existing = backend.get(kinds.POD, name, namespace)
-        except NotFound:
+        # Only read from here on (compared, rendered): the backend need not copy it.
+        found = backend.find(kinds.POD, namespace, names=[name], shared=True)
+        if not found:
             continue  # deleted between the two calls: create it again
+        existing = found[0]
         if not _same_request(existing, builder):
             raise _conflict(ctx, builder, str(builder.revision.task_definition["family"]))
         return existing

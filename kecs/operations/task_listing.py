@@ -149,6 +149,7 @@ def list_tasks(ctx: RequestContext, params: Params) -> Params:
             limit=page_size,
             continue_token=continue_token,
             where=where,
+            shared=True,
         )
     except Invalid:
         # The only part of the request the backend can find malformed is the token.

@@ -74,15 +74,20 @@ def given_arn(ctx: RequestContext, cluster_name: str, value: str) -> str:
     return arns.task(ctx.region, ctx.account_id, cluster_name, value)
 
 
-def find_pods(ctx: RequestContext, namespace: str, task_ids: Collection[str]) -> dict[str, Object]:
-    """``{task id: pod}`` for the wanted task ids that exist (one backend ``find`` by uid)."""
+def find_pods(
+    ctx: RequestContext, namespace: str, task_ids: Collection[str], *, shared: bool = False
+) -> dict[str, Object]:
+    """``{task id: pod}`` for the wanted task ids that exist (one backend ``find`` by uid).
+
+    ``shared``: the caller only reads the pods (see :class:`~kecs.backends.base.Backend`).
+    """
     wanted = {task_id.lower() for task_id in task_ids}
     if not wanted:
         return {}
     # Uids as Kubernetes writes them (dashed, lower case), and as given for a uid without
     # dashes (a pod fabricated by hand).
     uids = {str(uuid.UUID(hex=task_id)) for task_id in wanted} | wanted
-    pods = ctx.backend.find(kinds.POD, namespace, uids=uids, selector=TASK_SELECTOR)
+    pods = ctx.backend.find(kinds.POD, namespace, uids=uids, selector=TASK_SELECTOR, shared=shared)
     return {ids.task_id(pod): pod for pod in pods}
 
 
@@ -168,7 +173,8 @@ class TaskRenderer:
         }
         if not wanted:
             return
-        for node in self.ctx.backend.find(kinds.NODE, names=wanted, metadata_only=True):
+        found = self.ctx.backend.find(kinds.NODE, names=wanted, metadata_only=True, shared=True)
+        for node in found:
             self._nodes[node["metadata"]["name"]] = node
 
     def render(self, pod: Mapping[str, Any], *, include_tags: bool = False) -> dict[str, Any]:

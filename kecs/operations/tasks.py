@@ -119,7 +119,8 @@ def describe_tasks(ctx: RequestContext, params: Params) -> Params:
         raise InvalidParameterException(f"taskIds can have at most {MAX_DESCRIBE} items.")
     include_tags = "TAGS" in (params.get("include") or ())
     wanted = {value: task_id_of(ctx, cluster.name, value) for value in given}
-    pods = find_pods(ctx, cluster.namespace, {i for i in wanted.values() if i})
+    # Only read (swept by name, rendered): the backend need not copy them.
+    pods = find_pods(ctx, cluster.namespace, {i for i in wanted.values() if i}, shared=True)
     sweep = Sweep(ctx, cluster.namespace)
     sweep.see_all(pods.values())
     swept = sweep.run()

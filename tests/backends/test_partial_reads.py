@@ -152,3 +152,32 @@ def test_copy_json_copies_every_container_and_shares_scalars() -> None:
     copied["c"]["d"].append(False)
     assert original == {"a": [1, {"b": "text"}, [2.5, None]], "c": {"d": [True]}, "e": ("t",)}
     assert copied["e"] is original["e"]
+
+
+def test_shared_reads_return_what_plain_reads_return(backend: Backend, ns: str) -> None:
+    made = backend.create(config_map("cm", ns, {"app": "a"}, {"k": "v"}))
+    uid = made["metadata"]["uid"]
+    assert backend.find(kinds.CONFIG_MAP, ns, uids=[uid], shared=True) == backend.find(
+        kinds.CONFIG_MAP, ns, uids=[uid]
+    )
+    assert backend.find(kinds.CONFIG_MAP, ns, names=["cm"], metadata_only=True, shared=True) == (
+        backend.find(kinds.CONFIG_MAP, ns, names=["cm"], metadata_only=True)
+    )
+    assert backend.get_metadata(kinds.CONFIG_MAP, "cm", ns, shared=True) == backend.get_metadata(
+        kinds.CONFIG_MAP, "cm", ns
+    )
+    assert backend.list_metadata(kinds.CONFIG_MAP, ns, shared=True) == backend.list_metadata(
+        kinds.CONFIG_MAP, ns
+    )
+
+
+def test_what_a_shared_reader_holds_stays_as_it_was_read() -> None:
+    backend = MemoryBackend(cluster=False)
+    backend.create(namespace("ns"))
+    backend.create(config_map("cm", "ns", {"app": "a"}, {"k": "v"}))
+    (held,) = backend.find(kinds.CONFIG_MAP, "ns", names=["cm"], shared=True)
+    meta = backend.get_metadata(kinds.CONFIG_MAP, "cm", "ns", shared=True)
+    snapshot = copy_json([held, meta])
+    backend.patch(kinds.CONFIG_MAP, "cm", {"data": {"k": "w"}, "metadata": {"labels": None}}, "ns")
+    backend.delete(kinds.CONFIG_MAP, "cm", "ns")
+    assert [held, meta] == snapshot

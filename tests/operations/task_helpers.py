@@ -3,13 +3,14 @@
 :class:`StrictBackend` is the embedded backend with two checks added: every Pod a client
 call creates validates strictly against the Kubernetes schema, and backend reads of many
 objects (``list``, ``list_metadata``, ``find``) are counted by kind (to hold DescribeTasks and
-ListTasks to one such read per call).
+ListTasks to one such read per call). What it hands out with ``shared=True`` (the caller
+promised only to read it) is checked, when the test ends, to be exactly as it was handed out.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from kecs.backends import kinds
 from kecs.backends.base import Object, ObjectList, Selector, Where
 from kecs.backends.kinds import ResourceKind
 from kecs.backends.memory import MemoryBackend
+from kecs.backends.memory.jsoncopy import copy_json
 from kecs.mapping import cluster as cluster_mapping
 from kecs.mapping import labels
 from tests.k8s_schema import validate_strict
@@ -56,6 +58,23 @@ class StrictBackend(MemoryBackend):
         super().__init__(**options)
         self.lists: Counter[str] = Counter()
         self.created_pods: list[Object] = []
+        self.shared: list[tuple[Object, Object]] = []
+
+    def _shared(self, objects: list[Object], shared: bool) -> list[Object]:
+        if shared:
+            self.shared.extend((obj, copy_json(obj)) for obj in objects)
+        return objects
+
+    def check_shared(self) -> None:
+        """Nothing handed out as shared was changed by its reader."""
+        for obj, snapshot in self.shared:
+            assert obj == snapshot, f"a shared {obj.get('kind')} was modified by its reader"
+
+    def get_metadata(
+        self, kind: ResourceKind, name: str, namespace: str | None = None, *, shared: bool = False
+    ) -> Object:
+        found = super().get_metadata(kind, name, namespace, shared=shared)
+        return self._shared([found], shared)[0]
 
     def create(self, obj: Object) -> Object:
         if obj.get("kind") == "Pod":
@@ -92,16 +111,19 @@ class StrictBackend(MemoryBackend):
         limit: int | None = None,
         continue_token: str | None = None,
         where: Where = None,
+        shared: bool = False,
     ) -> ObjectList:
         self.lists[kind.kind] += 1
-        return super().list_metadata(
+        page = super().list_metadata(
             kind,
             namespace,
             selector=selector,
             limit=limit,
             continue_token=continue_token,
             where=where,
+            shared=shared,
         )
+        return ObjectList(self._shared(page.items, shared), page.continue_token)
 
     def find(
         self,
@@ -112,21 +134,26 @@ class StrictBackend(MemoryBackend):
         uids: Collection[str] | None = None,
         selector: Selector = None,
         metadata_only: bool = False,
+        shared: bool = False,
     ) -> list[Object]:
         self.lists[kind.kind] += 1
-        return super().find(
+        found = super().find(
             kind,
             namespace,
             names=names,
             uids=uids,
             selector=selector,
             metadata_only=metadata_only,
+            shared=shared,
         )
+        return self._shared(found, shared)
 
 
 @pytest.fixture
-def backend() -> StrictBackend:
-    return StrictBackend()
+def backend() -> Iterator[StrictBackend]:
+    strict = StrictBackend()
+    yield strict
+    strict.check_shared()
 
 
 @pytest.fixture

@@ -111,7 +111,9 @@ class KubernetesBackend(Backend):
         except RequestFailed as failed:
             raise failed.error from None
 
-    def get_metadata(self, kind: ResourceKind, name: str, namespace: str | None = None) -> Object:
+    def get_metadata(
+        self, kind: ResourceKind, name: str, namespace: str | None = None, *, shared: bool = False
+    ) -> Object:
         path = paths.item(kind, name, _namespace(kind, namespace))
         try:
             sent = self._transport.send("get", kind, "GET", path, accept=PARTIAL_METADATA)

@@ -143,10 +143,13 @@ class MemoryBackend(Backend):
     ) -> ObjectList:
         return self._list(kind, namespace, selector, limit, continue_token, where, copy_json)
 
-    def get_metadata(self, kind: ResourceKind, name: str, namespace: str | None = None) -> Object:
+    def get_metadata(
+        self, kind: ResourceKind, name: str, namespace: str | None = None, *, shared: bool = False
+    ) -> Object:
         with self._lock:
             self._cluster.settle()
-            return _metadata_copy(self._server.must(kind, namespace, name))
+            obj = self._server.must(kind, namespace, name)
+            return partial_metadata(obj) if shared else _metadata_copy(obj)
 
     def list_metadata(
         self,
@@ -157,8 +160,10 @@ class MemoryBackend(Backend):
         limit: int | None = None,
         continue_token: str | None = None,
         where: Where = None,
+        shared: bool = False,
     ) -> ObjectList:
-        return self._list(kind, namespace, selector, limit, continue_token, where, _metadata_copy)
+        copy = partial_metadata if shared else _metadata_copy
+        return self._list(kind, namespace, selector, limit, continue_token, where, copy)
 
     def find(
         self,
@@ -169,13 +174,18 @@ class MemoryBackend(Backend):
         uids: Collection[str] | None = None,
         selector: Selector = None,
         metadata_only: bool = False,
+        shared: bool = False,
     ) -> builtins.list[Object]:
         if names is None and uids is None:
             return super().find(kind, namespace, selector=selector, metadata_only=metadata_only)
         matches = _compiled(selector)
         scope = namespace if kind.namespaced else None
         server = self._server
-        copy = _metadata_copy if metadata_only else copy_json
+        copy: Callable[[Object], Object]
+        if metadata_only:
+            copy = partial_metadata if shared else _metadata_copy
+        else:
+            copy = _unchanged if shared else copy_json
         with self._lock:
             self._cluster.settle()
             found: dict[tuple[str, str], Object] = {}
@@ -331,6 +341,10 @@ def _compiled(selector: Selector) -> Requirement:
         return compile_selector(selector)
     except SelectorError as exc:
         raise Invalid(str(exc)) from None
+
+
+def _unchanged(obj: Object) -> Object:
+    return obj
 
 
 def _metadata_copy(obj: Object) -> Object:

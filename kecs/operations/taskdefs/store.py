@@ -301,7 +301,9 @@ class TaskDefinitionStore:
         """
         name = self._template_name(family, revision)
         try:
-            meta = self.backend.get_metadata(kinds.POD_TEMPLATE, name, NAMESPACE)["metadata"]
+            meta = self.backend.get_metadata(kinds.POD_TEMPLATE, name, NAMESPACE, shared=True)[
+                "metadata"
+            ]
         except NotFound:
             return None
         version = (meta.get("uid"), meta.get("resourceVersion"))
