@@ -23,6 +23,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.model import OperationModel, Shape
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
+from botocore.utils import get_tzinfo_options
 from botocore.validate import ParamValidationDecorator
 
 from kecs.api import service_model
@@ -117,6 +118,10 @@ class _InProcessJSONParser(parsers.JSONParser):  # type: ignore[misc]
         super().__init__(timestamp_parser=self._cached_timestamp)
         self._plans: dict[Shape, _Plan] = {}
         self._timestamps: dict[Any, Any] = {}
+        # What botocore's parser builds for epoch seconds: ``datetime.fromtimestamp(value,
+        # tzinfo())`` with its first tzinfo option (``tzlocal``), made once here instead of
+        # once per timestamp; anything unusual still goes through botocore's own function.
+        self._tz = get_tzinfo_options()[0]()
 
     def _cached_timestamp(self, value: Any) -> Any:
         key = value.timestamp() if isinstance(value, datetime) else value
@@ -124,7 +129,12 @@ class _InProcessJSONParser(parsers.JSONParser):  # type: ignore[misc]
             return self._timestamps[key]
         except (KeyError, TypeError):
             pass
-        parsed = _timestamp(key)
+        parsed = None
+        if type(key) is float or type(key) is int:
+            with contextlib.suppress(OSError, OverflowError, ValueError):
+                parsed = datetime.fromtimestamp(key, self._tz)
+        if parsed is None:
+            parsed = _timestamp(key)
         if len(self._timestamps) >= _TIMESTAMP_CACHE:
             self._timestamps.clear()
         with contextlib.suppress(TypeError):

@@ -20,20 +20,25 @@ _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z
 _QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _IANA_SVC_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 
+# The checks below are pure and see the same few names, keys and values on every write and
+# every mapping, so their answers are cached.
 
+
+@functools.lru_cache(maxsize=8192)
 def is_dns1123_label(value: str) -> bool:
     return len(value) <= DNS1123_LABEL_MAX and _DNS1123_LABEL.fullmatch(value) is not None
 
 
+@functools.lru_cache(maxsize=8192)
 def is_dns1035_label(value: str) -> bool:
     return len(value) <= DNS1123_LABEL_MAX and _DNS1035_LABEL.fullmatch(value) is not None
 
 
+@functools.lru_cache(maxsize=8192)
 def is_dns1123_subdomain(value: str) -> bool:
     return len(value) <= DNS1123_SUBDOMAIN_MAX and _DNS1123_SUBDOMAIN.fullmatch(value) is not None
 
 
-# The same few keys and values are checked on every write: the checks are cached.
 @functools.lru_cache(maxsize=8192)
 def is_qualified_name(value: str) -> bool:
     """A label or annotation key: optional ``prefix/`` (a DNS subdomain) and a name ≤63."""
@@ -50,6 +55,7 @@ def is_label_value(value: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=8192)
 def is_iana_svc_name(value: str) -> bool:
     """A container port name: ≤15 characters, at least one letter, no ``--``."""
     return (

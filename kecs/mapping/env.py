@@ -16,7 +16,8 @@ from kecs.mapping.secrets import SecretRef, secret_ref
 
 
 def _legal_env_name(name: str) -> bool:
-    return bool(name) and all(32 <= ord(c) <= 126 for c in name) and "=" not in name
+    # Printable ASCII (32-126) is exactly what is both ASCII and printable.
+    return bool(name) and name.isascii() and name.isprintable() and "=" not in name
 
 
 def container_env(

@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -132,7 +133,9 @@ def _notes(params: Params) -> list[str]:
 
 
 class _Builder:
-    """Pods of one request; a pod is built once per distinct placement and copied."""
+    """Pods of one request; a pod is built once per distinct placement and copied (the last
+    pod of a placement takes the built one itself, unless it is pinned to a node: pinning
+    edits node selector terms the placement mapping may share)."""
 
     def __init__(
         self,
@@ -142,6 +145,7 @@ class _Builder:
         params: Params,
         tags: Tags,
         token: str,
+        placements: Sequence[Placement] = (),
     ) -> None:
         self.ctx, self.cluster, self.revision, self.params = ctx, cluster, revision, params
         self.tags, self.token = tags, token
@@ -149,6 +153,7 @@ class _Builder:
         self.notes = _notes(params)
         self.identity: TaskIdentity | None = None
         self._built: dict[tuple[str, str | None], Object] = {}
+        self._uses = Counter((p.launch_type, p.capacity_provider) for p in placements)
 
     def _base(self, placement: Placement) -> Object:
         key = (placement.launch_type, placement.capacity_provider)
@@ -202,7 +207,10 @@ class _Builder:
         return self._built[key]
 
     def pod(self, index: int, placement: Placement) -> Object:
-        pod = copy_json(self._base(placement))
+        key = (placement.launch_type, placement.capacity_provider)
+        base = self._base(placement)
+        self._uses[key] -= 1
+        pod = base if self._uses[key] == 0 and not placement.node else copy_json(base)
         family = str(self.revision.task_definition["family"])
         pod["metadata"]["name"] = pod_name(self.ctx, self.cluster, family, self.token, index)
         if placement.node:
@@ -273,7 +281,7 @@ def launch(ctx: RequestContext, params: Params, *, start: bool) -> Params:
     check_compatibility(td, params, placements)
     tags = task_tags(cluster, revision, params)
     token = params.get("clientToken") or uuid.uuid4().hex
-    builder = _Builder(ctx, cluster, revision, params, tags, token)
+    builder = _Builder(ctx, cluster, revision, params, tags, token, placements)
     pods = [builder.pod(index, placement) for index, placement in enumerate(placements)]
     sweep_cluster(ctx, cluster)
     if builder.identity is not None:
