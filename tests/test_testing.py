@@ -52,7 +52,7 @@ class OtherBackend(Backend):
     def list(self, kind: ResourceKind, namespace: str | None = None, **_: Any) -> ObjectList:
         raise NotImplementedError
 
-    def create(self, obj: Any) -> Any:
+    def create(self, obj: Any, **_: Any) -> Any:
         raise NotImplementedError
 
     def update(self, obj: Any) -> Any:

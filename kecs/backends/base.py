@@ -10,11 +10,11 @@ more cheaply: ``get_metadata`` / ``list_metadata`` (only ``metadata``, as a
 g=meta.k8s.io;v=v1`` asks a real API server for) and ``find`` (objects by name or uid, in one
 request on a remote server; by index in the embedded one).
 
-Those three also take ``shared=True``: the caller promises to only read what it gets (never
-change it), so a backend may hand out its own objects instead of copies. A remote backend's
-objects are fresh anyway; the embedded backend then skips copying, which is safe because it
-never changes a stored object in place (a write stores a new one), so what a reader holds
-stays as it was read.
+Those three, and ``create``, also take ``shared=True``: the caller promises to only read
+what it gets (never change it), so a backend may hand out its own objects instead of copies.
+A remote backend's objects are fresh anyway; the embedded backend then skips copying, which
+is safe because it never changes a stored object in place (a write stores a new one), so
+what a reader holds stays as it was read.
 """
 
 from __future__ import annotations
@@ -91,8 +91,9 @@ class Backend(abc.ABC):
         """
 
     @abc.abstractmethod
-    def create(self, obj: Object) -> Object:
-        """Create ``obj``; :class:`AlreadyExists` when its name is taken."""
+    def create(self, obj: Object, *, shared: bool = False) -> Object:
+        """Create ``obj``; :class:`AlreadyExists` when its name is taken. Returns the object
+        as created; ``shared``: the caller only reads that (see the module docs)."""
 
     @abc.abstractmethod
     def update(self, obj: Object) -> Object:

@@ -244,7 +244,7 @@ def _create(ctx: RequestContext, builder: _Builder, pod: Object) -> Object:
     backend = ctx.backend
     for _ in range(3):
         with contextlib.suppress(AlreadyExists):
-            backend.create(pod)
+            backend.create(pod, shared=True)  # the answer is not used
         # Only read from here on (compared, rendered): the backend need not copy it.
         found = backend.find(kinds.POD, namespace, names=[name], shared=True)
         if not found:

@@ -181,3 +181,8 @@ def test_what_a_shared_reader_holds_stays_as_it_was_read() -> None:
     backend.patch(kinds.CONFIG_MAP, "cm", {"data": {"k": "w"}, "metadata": {"labels": None}}, "ns")
     backend.delete(kinds.CONFIG_MAP, "cm", "ns")
     assert [held, meta] == snapshot
+
+
+def test_a_shared_create_returns_the_object_as_created(backend: Backend, ns: str) -> None:
+    created = backend.create(config_map("cm", ns, {"app": "a"}, {"k": "v"}), shared=True)
+    assert created == backend.get(kinds.CONFIG_MAP, "cm", ns)

@@ -76,11 +76,11 @@ class StrictBackend(MemoryBackend):
         found = super().get_metadata(kind, name, namespace, shared=shared)
         return self._shared([found], shared)[0]
 
-    def create(self, obj: Object) -> Object:
+    def create(self, obj: Object, *, shared: bool = False) -> Object:
         if obj.get("kind") == "Pod":
             validate_strict(obj)
             self.created_pods.append(obj)
-        return super().create(obj)
+        return self._shared([super().create(obj, shared=shared)], shared)[0]
 
     def list(
         self,

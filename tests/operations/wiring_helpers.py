@@ -32,11 +32,11 @@ class ValidatingBackend(MemoryBackend):
         super().__init__(**options)
         self.written: list[Object] = []
 
-    def create(self, obj: Object) -> Object:
+    def create(self, obj: Object, *, shared: bool = False) -> Object:
         if obj.get("kind") in CHECKED:
             validate_strict(obj)
             self.written.append(obj)
-        return super().create(obj)
+        return super().create(obj, shared=shared)
 
     def update(self, obj: Object) -> Object:
         stored = super().update(obj)

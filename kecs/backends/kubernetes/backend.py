@@ -175,7 +175,7 @@ class KubernetesBackend(Backend):
 
     # -- writes ----------------------------------------------------------------------------
 
-    def create(self, obj: Object) -> Object:
+    def create(self, obj: Object, *, shared: bool = False) -> Object:
         """Create ``obj``. Retries never make a second object: a ``generateName`` is resolved
         here (so a retried create names the same object), and when a retried create finds
         the name taken by an object with the labels and annotations it sent — the first

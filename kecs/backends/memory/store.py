@@ -241,12 +241,12 @@ class MemoryBackend(Backend):
                 last = key
         return ObjectList(items, None)
 
-    def create(self, obj: Object) -> Object:
+    def create(self, obj: Object, *, shared: bool = False) -> Object:
         with self._lock:
             self._cluster.settle()
             stored = self._server.create(copy_json(obj))
             self._cluster.settle()
-            return copy_json(stored)
+            return stored if shared else copy_json(stored)
 
     def update(self, obj: Object) -> Object:
         with self._lock:

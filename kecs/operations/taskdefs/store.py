@@ -397,12 +397,13 @@ class TaskDefinitionStore:
     # -- helpers ----------------------------------------------------------------------------
 
     def _create(self, obj: Object) -> Object:
+        """Create ``obj``; the result is only read (remembered, shared: never change it)."""
         try:
-            return self.backend.create(obj)
+            return self.backend.create(obj, shared=True)
         except NotFound:
             # The system namespace is made on first use; the retry must still race fairly.
             ensure_system_namespace(self.ctx)
-            return self.backend.create(obj)
+            return self.backend.create(obj, shared=True)
 
 
 def revisions_with(statuses: str, letter: str, descending: bool) -> Iterator[int]:
