@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 _ID_NAMESPACE = uuid.UUID("5b0f4a52-6c61-4e0e-9a4e-6b6563732e64")
+_ID_NAMESPACE_BYTES = _ID_NAMESPACE.bytes
 
 
 def _hash(*parts: str) -> bytes:
@@ -82,13 +83,22 @@ def container_instance_id(node: Mapping[str, Any]) -> str:
     return uid_hex(str((node.get("metadata") or {}).get("uid") or ""))
 
 
+def _uuid5(name: str) -> str:
+    """``str(uuid.uuid5(_ID_NAMESPACE, name))``, without building a ``UUID`` object."""
+    raw = bytearray(hashlib.sha1(_ID_NAMESPACE_BYTES + name.encode()).digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
 def container_id(task: str, container_name: str) -> str:
     """The id part of a container ARN (a UUID, as ECS writes them)."""
-    return str(uuid.uuid5(_ID_NAMESPACE, f"container\0{task}\0{container_name}"))
+    return _uuid5(f"container\0{task}\0{container_name}")
 
 
 def attachment_id(task: str) -> str:
-    return str(uuid.uuid5(_ID_NAMESPACE, f"attachment\0{task}"))
+    return _uuid5(f"attachment\0{task}")
 
 
 def eni_id(task: str) -> str:

@@ -50,6 +50,9 @@ from typing import Any
 
 from kecs.mapping import ids, k8s_time, task_containers, task_keys
 
+#: ``isinstance`` against this is fastest for the plain dicts JSON gives (dict first).
+_MAPPINGS = (dict, Mapping)
+
 ORDER = (
     "PROVISIONING",
     "PENDING",
@@ -93,8 +96,9 @@ class ContainerView:
     def state(self) -> tuple[str | None, Mapping[str, Any]]:
         state = (self.status or {}).get("state") or {}
         for key in ("terminated", "running", "waiting"):
-            if isinstance(state.get(key), Mapping):
-                return key, state[key]
+            value = state.get(key)
+            if value is not None and isinstance(value, _MAPPINGS):
+                return key, value
         return None, {}
 
     @property
@@ -110,10 +114,10 @@ class ContainerView:
         if kind == "terminated":
             # An ECS task never restarts a container in place: once the kubelet has restarted
             # one, the run that ended the task is the earlier one, not the kill that followed.
-            if isinstance(last, Mapping) and (status.get("restartCount") or 0) > 0:
+            if isinstance(last, _MAPPINGS) and (status.get("restartCount") or 0) > 0:
                 return last
             return detail
-        if kind == "waiting" and isinstance(last, Mapping):
+        if kind == "waiting" and isinstance(last, _MAPPINGS):
             return last
         return None
 
@@ -159,7 +163,7 @@ class ContainerView:
         if self.spec.get("startupProbe") and not (self.status or {}).get("started"):
             return True
         probe = self.spec.get("readinessProbe")
-        if not isinstance(probe, Mapping):
+        if not isinstance(probe, _MAPPINGS):
             return False
         started = self.started_at()
         if started is None:
@@ -193,7 +197,7 @@ def containers(
 
 def _conditions(pod: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     found = ((pod.get("status") or {}).get("conditions")) or []
-    return {str(c.get("type")): c for c in found if isinstance(c, Mapping)}
+    return {str(c.get("type")): c for c in found if isinstance(c, _MAPPINGS)}
 
 
 def condition_true(pod: Mapping[str, Any], kind: str) -> bool:

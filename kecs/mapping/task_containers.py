@@ -9,15 +9,35 @@ becomes ``names.dns_label``) is applied to the task definition's names.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from kecs import k8s_grammar
 from kecs.mapping import names, task_keys
 
+#: ``isinstance`` against this is fastest for the plain dicts JSON gives (dict first).
+_MAPPINGS = (dict, Mapping)
+
 
 def _spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     return obj.get("spec") or {}
+
+
+def _recorded(obj: Mapping[str, Any], key: str) -> Any:
+    """The JSON annotation ``key`` decoded (``None`` when absent or not JSON), shared between
+    callers: the pods of one task definition carry the same text, read only here."""
+    raw = task_keys.annotations_of(obj).get(key)
+    return _decoded(raw) if isinstance(raw, str) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _decoded(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
 
 
 def k8s_containers(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -30,7 +50,7 @@ def _definitions(task_definition: Mapping[str, Any] | None) -> list[Mapping[str,
     if not task_definition:
         return []
     defs = task_definition.get("containerDefinitions") or []
-    return [d for d in defs if isinstance(d, Mapping) and isinstance(d.get("name"), str)]
+    return [d for d in defs if isinstance(d, _MAPPINGS) and isinstance(d.get("name"), str)]
 
 
 def name_map(
@@ -41,8 +61,8 @@ def name_map(
     In the task definition's order when it is given, else in the pod's (init containers first).
     """
     present = [str(c.get("name", "")) for c in k8s_containers(obj)]
-    recorded = task_keys.json_value(task_keys.annotations_of(obj), task_keys.CONTAINER_NAMES)
-    if isinstance(recorded, Mapping):
+    recorded = _recorded(obj, task_keys.CONTAINER_NAMES)
+    if isinstance(recorded, _MAPPINGS):
         mapping = {k: recorded[k] for k in present if isinstance(recorded.get(k), str)}
         if mapping:
             return _in_order(mapping, task_definition)
@@ -87,11 +107,13 @@ def essential_names(
     definitions = definitions_by_k8s_name(mapping, task_definition)
     if definitions:
         return frozenset(k for k, d in definitions.items() if d.get("essential") is not False)
-    recorded = task_keys.json_value(task_keys.annotations_of(obj), task_keys.CONTAINERS)
-    if isinstance(recorded, Mapping):
+    recorded = _recorded(obj, task_keys.CONTAINERS)
+    if isinstance(recorded, _MAPPINGS):
         return frozenset(
             k
             for k in mapping
-            if not (isinstance(recorded.get(k), Mapping) and recorded[k].get("essential") is False)
+            if not (
+                isinstance(recorded.get(k), _MAPPINGS) and recorded[k].get("essential") is False
+            )
         )
     return frozenset(mapping)

@@ -13,6 +13,9 @@ from typing import Any
 
 from kecs.mapping import labels
 
+#: ``isinstance`` against this is fastest for the plain dicts JSON gives (dict first).
+_MAPPINGS = (dict, Mapping)
+
 _D = labels.DOMAIN
 
 # -- task pods (and service pod templates) ----------------------------------------------------
@@ -71,13 +74,13 @@ ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io
 def annotations_of(obj: Mapping[str, Any] | None) -> Mapping[str, str]:
     meta = (obj or {}).get("metadata") or {}
     value = meta.get("annotations") or {}
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, _MAPPINGS) else {}
 
 
 def labels_of(obj: Mapping[str, Any] | None) -> Mapping[str, str]:
     meta = (obj or {}).get("metadata") or {}
     value = meta.get("labels") or {}
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, _MAPPINGS) else {}
 
 
 def json_value(values: Mapping[str, str], key: str, default: Any = None) -> Any:
