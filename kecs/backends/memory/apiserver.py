@@ -16,6 +16,7 @@ that terminate before they disappear. Every change is reported to :attr:`listene
 from __future__ import annotations
 
 import functools
+import math
 import random
 import uuid
 from collections.abc import Callable
@@ -60,10 +61,15 @@ _MAX_GENERATE_BASE = 58
 TERMINAL_PHASES = ("Succeeded", "Failed")
 
 
-@functools.lru_cache(maxsize=4096)
 def format_timestamp(moment: datetime) -> str:
     """RFC 3339 with second precision, as Kubernetes writes ``metav1.Time``."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Formatted per whole second (the clock moves on every call, the text once a second).
+    return _format_second(math.floor(moment.timestamp()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_second(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @functools.lru_cache(maxsize=4096)

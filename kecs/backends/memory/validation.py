@@ -224,7 +224,10 @@ def validate_meta(kind: ResourceKind, obj: Object) -> None:
         if not k8s_grammar.is_qualified_name(key) or not k8s_grammar.is_label_value(value):
             raise Invalid(f'{kind.kind} "{name}" is invalid: metadata.labels: {key}={value}')
     annotations = meta.get("annotations") or {}
-    size = sum(len(k) + len(v.encode()) for k, v in annotations.items())
+    # UTF-8 bytes; an ASCII string (the usual annotation) has as many as characters.
+    size = sum(
+        len(k) + (len(v) if v.isascii() else len(v.encode())) for k, v in annotations.items()
+    )
     if size > k8s_grammar.ANNOTATIONS_MAX_BYTES:
         raise Invalid(f'{kind.kind} "{name}" is invalid: metadata.annotations: Too long')
     finalizers = meta.get("finalizers") or ()

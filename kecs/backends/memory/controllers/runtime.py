@@ -39,12 +39,16 @@ class Behaviour:
 
     @staticmethod
     def _match(rules: dict[str, Any], image: str) -> Any:
+        if not rules:  # the usual case: no rule of this kind at all
+            return None
         for pattern in reversed(list(rules)):
             if images.matches(pattern, image):
                 return rules[pattern]
         return None
 
     def pull_failure(self, image: str) -> tuple[bool, str | None]:
+        if not self.pull_failures:
+            return False, None
         for pattern in reversed(list(self.pull_failures)):
             if images.matches(pattern, image):
                 return True, self.pull_failures[pattern]
