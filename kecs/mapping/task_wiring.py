@@ -94,10 +94,14 @@ def wire_pod(
     launch_type: str | None = None,
     node_selection: PodPlacement | None = None,
     network_configuration: Mapping[str, Any] | None = None,
+    handed_over: bool = False,
 ) -> tuple[dict[str, Any], TaskIdentity]:
     """A copy of ``pod`` (a Pod or a pod template: ``metadata`` + ``spec``) with the task's
     identity, placement and network annotations; and the identity, whose objects
-    (:func:`kecs.mapping.identity.identity_objects`) must exist for the pod to run."""
+    (:func:`kecs.mapping.identity.identity_objects`) must exist for the pod to run.
+
+    ``handed_over``: ``pod`` is a fresh object the caller gives up (as :func:`task_pod`'s
+    result), so it is completed in place rather than copied first."""
     ident = identity.task_identity(task_definition, account=account, overrides=overrides)
     where = task_placement(
         task_definition,
@@ -110,7 +114,7 @@ def wire_pod(
         launch_type=launch_type,
         node_selection=node_selection,
     )
-    out = copy_json(dict(pod))
+    out = pod if handed_over and isinstance(pod, dict) else copy_json(dict(pod))
     out["spec"] = placement.apply(identity.apply(out.get("spec") or {}, ident), where)
     metadata = out.setdefault("metadata", {})
     annotations = metadata.setdefault("annotations", {})

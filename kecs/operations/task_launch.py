@@ -194,6 +194,7 @@ class _Builder:
                         placement.capacity_provider, placement.launch_type
                     ),
                     network_configuration=params.get("networkConfiguration"),
+                    handed_over=True,  # task_pod's fresh pod
                 )
             except MappingError as exc:
                 raise InvalidParameterException(str(exc)) from None
