@@ -115,9 +115,13 @@ def copy_json(value: _T) -> _T:
     return value
 
 
+#: One encoder for every annotation value (``json.dumps`` with options builds one per call).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def to_json(value: Any) -> str:
     """Canonical JSON for annotation values: deterministic and compact."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def escape_expansion(value: str) -> str:

@@ -94,6 +94,10 @@ def json_value(values: Mapping[str, str], key: str, default: Any = None) -> Any:
         return default
 
 
+#: One encoder for every annotation value (``json.dumps`` with options builds one per call).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def dump(value: Any) -> str:
     """Canonical JSON for annotation values: deterministic and compact."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)

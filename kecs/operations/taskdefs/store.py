@@ -68,6 +68,8 @@ MAX_ATTEMPTS = 200
 #: ECS's limit on the size of a task definition.
 MAX_TASK_DEFINITION_BYTES = 64 * 1024
 _T = TypeVar("_T")
+#: The encoder of the stored ``taskDefinition`` JSON (made once, not per ``json.dumps``).
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -245,7 +247,7 @@ class TaskDefinitionStore:
     ) -> None:
         family, revision = task_definition["family"], task_definition["revision"]
         key = self.key(family)
-        td_json = json.dumps(task_definition, separators=(",", ":"))
+        td_json = _COMPACT.encode(task_definition)
         if len(td_json) > MAX_TASK_DEFINITION_BYTES:
             # Also keeps the annotations well inside Kubernetes' 256 KiB.
             raise ClientException(
