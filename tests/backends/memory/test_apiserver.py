@@ -384,3 +384,25 @@ def test_listing_stays_sorted_and_paged_across_writes(backend: MemoryBackend) ->
     rest = backend.list(kinds.CONFIG_MAP, NS, continue_token=first.continue_token)
     assert [o["metadata"]["name"] for o in rest.items] == ["bb", "c", "m", "x"]
     assert rest.continue_token is None
+
+
+def test_equal_pod_spec_parts_are_stored_once_and_stay_independent(
+    backend: MemoryBackend,
+) -> None:
+    tolerate = [{"key": "gpu", "operator": "Exists"}]
+    env = [{"name": "A", "value": "1"}]
+    for name in ("a", "b"):
+        backend.create(pod(name, container(env=env), tolerations=tolerate))
+    stored = [backend._server.find(kinds.POD, NS, name) for name in ("a", "b")]
+    assert stored[0] is not None and stored[1] is not None
+    assert stored[0]["spec"]["containers"] is stored[1]["spec"]["containers"]
+    assert stored[0]["spec"]["tolerations"] is stored[1]["spec"]["tolerations"]
+    # What a client reads is its own, and writing one pod leaves the other as it was.
+    read = backend.get(kinds.POD, "a", NS)
+    read["spec"]["containers"][0]["env"].append({"name": "B", "value": "2"})
+    changed = [container(image="nginx:1.28", env=env)]
+    backend.patch(kinds.POD, "a", {"spec": {"containers": changed}}, NS)
+    assert backend.get(kinds.POD, "b", NS)["spec"]["containers"][0]["env"] == [
+        {"name": "A", "value": "1"}
+    ]
+    assert backend.get(kinds.POD, "b", NS)["spec"]["containers"][0]["image"] == "nginx:1.27"
