@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from decimal import Decimal, InvalidOperation
@@ -55,6 +56,7 @@ def _decimal(number: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_task_cpu(value: str) -> int | None:
     """A task-level ``cpu`` string -> CPU units, or ``None`` when it is not one."""
     match = _CPU_TEXT.fullmatch(value)
@@ -69,6 +71,7 @@ def parse_task_cpu(value: str) -> int | None:
     return int(units)
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_task_memory(value: str) -> int | None:
     """A task-level ``memory`` string -> MiB, or ``None`` when it is not one."""
     match = _MEMORY_TEXT.fullmatch(value)
