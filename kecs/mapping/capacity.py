@@ -111,7 +111,14 @@ def _items(strategy: Sequence[Mapping[str, Any]]) -> list[tuple[str, int, int]]:
 
 
 def provider_sequence(strategy: Sequence[Mapping[str, Any]], count: int) -> list[str]:
-    """The capacity provider of each of ``count`` tasks launched under ``strategy``."""
+    """The capacity provider of each of ``count`` tasks launched under ``strategy``.
+
+    ``base`` tasks first, in strategy order; then each further task goes by Balinski and
+    Young's quota method: among the providers still under their upper quota, the one with
+    the highest ``weight / (tasks so far + 1)`` (ties: strategy order). Every prefix stays
+    within quota, so each provider's share of the weighted tasks is always the exact
+    proportion rounded down or up, and launching one more task never moves an earlier one.
+    """
     items = _items(strategy)
     result: list[str] = []
     for name, base, _ in items:
@@ -120,12 +127,15 @@ def provider_sequence(strategy: Sequence[Mapping[str, Any]], count: int) -> list
     if len(result) < count and not weighted:
         raise MappingError(NO_WEIGHT)
     total = sum(weight for _, weight in weighted)
-    credit = dict.fromkeys((name for name, _ in weighted), 0)
+    given = dict.fromkeys((name for name, _ in weighted), 0)
+    placed = 0
     while len(result) < count:
-        for name, weight in weighted:
-            credit[name] += weight
-        pick = max(weighted, key=lambda item: credit[item[0]])[0]
-        credit[pick] -= total
+        placed += 1
+        # Under the upper quota after taking this task: given + 1 <= ceil(weight*placed/total),
+        # i.e. given * total < weight * placed (integers, so no rounding error).
+        eligible = [(n, w) for n, w in weighted if given[n] * total < w * placed]
+        pick = max(eligible, key=lambda item: item[1] / (given[item[0]] + 1))[0]
+        given[pick] += 1
         result.append(pick)
     return result
 
