@@ -57,3 +57,12 @@ def test_pod_requests_count_sidecars_and_the_init_peak() -> None:
 def test_limits_stand_in_for_missing_requests() -> None:
     spec = {"containers": [{"name": "c", "resources": {"limits": {"memory": "1Mi"}}}]}
     assert k8s_quantity.pod_requests(spec) == {"memory": 2**20 * 1000}
+
+
+def test_resource_map_skips_what_is_not_a_quantity() -> None:
+    assert k8s_quantity.resource_map({"cpu": "250m", "memory": "1Mi"}) == {
+        "cpu": 250,
+        "memory": 2**20 * 1000,
+    }
+    assert k8s_quantity.resource_map({"cpu": "250m", "memory": "lots", "gpu": None}) == {"cpu": 250}
+    assert k8s_quantity.resource_map(None) == {}

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kecs import k8s_quantity
 from kecs.backends import kinds
 from kecs.backends.kinds import ResourceKind
-from kecs.backends.memory import images, quantity
+from kecs.backends.memory import images
 
 Object = dict[str, Any]
 
@@ -153,9 +154,9 @@ def qos_class(spec: Object) -> str:
             for name in ("cpu", "memory"):
                 if name in requests or name in limits:
                     any_set = True
-                if name not in limits or quantity.milli(
+                if name not in limits or k8s_quantity.milli(
                     requests.get(name, limits[name])
-                ) != quantity.milli(limits[name]):
+                ) != k8s_quantity.milli(limits[name]):
                     guaranteed = False
     if not any_set:
         return "BestEffort"

@@ -16,8 +16,8 @@ from typing import Any
 
 import attrs
 
+from kecs import k8s_quantity
 from kecs.backends import kinds
-from kecs.backends.memory import quantity
 from kecs.backends.memory.apiserver import TERMINAL_PHASES, controller_uid
 from kecs.backends.memory.controllers import Manager
 
@@ -141,34 +141,9 @@ def _uuid_like(hex_text: str) -> str:
 
 def pod_requests(spec: Object) -> dict[str, int]:
     """The pod's effective requests (milli values), sidecar-aware, plus one ``pods`` slot."""
-    regular: dict[str, int] = {}
-    for container in spec.get("containers") or ():
-        _add(regular, container)
-    sidecars: dict[str, int] = {}
-    peak: dict[str, int] = {}
-    for container in spec.get("initContainers") or ():
-        own: dict[str, int] = {}
-        _add(own, container)
-        if container.get("restartPolicy") == "Always":
-            _add_map(sidecars, own)
-            candidate = sidecars
-        else:
-            candidate = dict(sidecars)
-            _add_map(candidate, own)
-        for name, value in candidate.items():
-            peak[name] = max(peak.get(name, 0), value)
-    total = dict(regular)
-    _add_map(total, sidecars)
-    for name, value in peak.items():
-        total[name] = max(total.get(name, 0), value)
-    _add_map(total, quantity.resource_map(spec.get("overhead")))
+    total = k8s_quantity.pod_requests(spec)
     total["pods"] = 1000
     return {k: v for k, v in total.items() if v}
-
-
-def _add(into: dict[str, int], container: Object) -> None:
-    requests = (container.get("resources") or {}).get("requests")
-    _add_map(into, quantity.resource_map(requests))
 
 
 def _add_map(into: dict[str, int], values: Mapping[str, int]) -> None:
@@ -227,7 +202,7 @@ class NodeInfo:
         self.labels: dict[str, str] = dict(node["metadata"].get("labels") or {})
         self.taints: list[Object] = list(spec.get("taints") or ())
         self.unschedulable = bool(spec.get("unschedulable"))
-        self.allocatable = quantity.resource_map(
+        self.allocatable = k8s_quantity.resource_map(
             status.get("allocatable") or status.get("capacity")
         )
         self.ready = any(
