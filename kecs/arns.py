@@ -138,6 +138,32 @@ def parse_service_revision(value: str) -> ServiceChild | None:
     return _service_child(value, "service-revision")
 
 
+def in_cluster(
+    value: str, resource_type: str, region: str, account: str, cluster_name: str
+) -> str | None:
+    """The short name or id ``value`` designates in one cluster, or ``None``.
+
+    ``value`` is either the short form itself (returned as is) or an ARN of
+    ``resource_type`` in this region and account, in the long format
+    (``{type}/{cluster}/{id}``, the cluster must match) or the old short one (``{type}/{id}``).
+    """
+    if not is_arn(value):
+        return value
+    arn = parse(value)
+    if arn is None or (arn.resource_type, arn.region, arn.account) != (
+        resource_type,
+        region,
+        account,
+    ):
+        return None
+    parts = arn.parts
+    if len(parts) == 2 and parts[0] == cluster_name:
+        return parts[1]
+    if len(parts) == 1:
+        return parts[0]
+    return None
+
+
 def name_from(value: str, resource_type: str) -> str:
     """The last path element of an ARN of ``resource_type``, or ``value`` itself.
 

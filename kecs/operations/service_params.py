@@ -358,19 +358,5 @@ def check_launch(ctx: RequestContext, ref: ClusterRef, spec: Params, td: Mapping
 
 def service_identifier(ctx: RequestContext, ref: ClusterRef, value: str) -> str | None:
     """The service name ``value`` designates in the cluster (name or ARN), or ``None``."""
-    if not arns.is_arn(value):
-        return value if NAME.fullmatch(value) else None
-    parsed = arns.parse(value)
-    if (
-        parsed is None
-        or parsed.resource_type != "service"
-        or parsed.region != ctx.region
-        or parsed.account != ctx.account_id
-    ):
-        return None
-    parts = parsed.parts
-    if len(parts) == 2 and parts[0] != ref.name:
-        return None
-    if len(parts) not in (1, 2):
-        return None
-    return parts[-1] if NAME.fullmatch(parts[-1]) else None
+    found = arns.in_cluster(value, "service", ctx.region, ctx.account_id, ref.name)
+    return found if found is not None and NAME.fullmatch(found) else None

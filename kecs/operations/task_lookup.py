@@ -48,23 +48,8 @@ def task_id_of(ctx: RequestContext, cluster_name: str, value: str) -> str | None
     An ARN of another region, account or cluster names no task of this cluster. The old
     short ARN format (``task/<id>``) is accepted too.
     """
-    if arns.is_arn(value):
-        arn = arns.parse(value)
-        if (
-            arn is None
-            or arn.resource_type != "task"
-            or arn.region != ctx.region
-            or arn.account != ctx.account_id
-        ):
-            return None
-        parts = arn.parts
-        if len(parts) == 2 and parts[0] == cluster_name:
-            value = parts[1]
-        elif len(parts) == 1:
-            value = parts[0]
-        else:
-            return None
-    return value.lower() if _HEX_ID.fullmatch(value) else None
+    found = arns.in_cluster(value, "task", ctx.region, ctx.account_id, cluster_name)
+    return found.lower() if found is not None and _HEX_ID.fullmatch(found) else None
 
 
 def given_arn(ctx: RequestContext, cluster_name: str, value: str) -> str:
@@ -100,23 +85,8 @@ def is_standalone(pod: Mapping[str, Any]) -> bool:
 
 def container_instance_id_of(ctx: RequestContext, cluster_name: str, value: str) -> str | None:
     """The container instance id (32 hex) ``value`` (an id or an ARN) names, else ``None``."""
-    if arns.is_arn(value):
-        arn = arns.parse(value)
-        if (
-            arn is None
-            or arn.resource_type != "container-instance"
-            or arn.region != ctx.region
-            or arn.account != ctx.account_id
-        ):
-            return None
-        parts = arn.parts
-        if len(parts) == 2 and parts[0] == cluster_name:
-            value = parts[1]
-        elif len(parts) == 1:
-            value = parts[0]
-        else:
-            return None
-    return value.lower() if _HEX_ID.fullmatch(value) else None
+    found = arns.in_cluster(value, "container-instance", ctx.region, ctx.account_id, cluster_name)
+    return found.lower() if found is not None and _HEX_ID.fullmatch(found) else None
 
 
 def nodes_by_instance_id(ctx: RequestContext, instance_ids: Collection[str]) -> dict[str, Object]:
