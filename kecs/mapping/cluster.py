@@ -187,6 +187,21 @@ def spec_from_object(obj: Mapping[str, Any]) -> ClusterSpec:
         raise ValueError(f"{meta.get('name')!r} does not record an ECS cluster: {exc}") from None
 
 
+def default_strategy_of(obj: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The default capacity provider strategy a Namespace (or tombstone) records; reads that
+    one annotation (RunTask needs only it, not the whole :func:`spec_from_object`)."""
+    ann = (obj.get("metadata") or {}).get("annotations") or {}
+    found: list[dict[str, Any]] = _load(ann, ANN_DEFAULT_STRATEGY, [])
+    return found
+
+
+def capacity_providers_of(obj: Mapping[str, Any]) -> list[str]:
+    """The capacity provider names a Namespace (or tombstone) records (that one annotation)."""
+    ann = (obj.get("metadata") or {}).get("annotations") or {}
+    found: list[str] = _load(ann, ANN_CAPACITY_PROVIDERS, [])
+    return found
+
+
 def records(obj: Mapping[str, Any], account: str, region: str, cluster_name: str) -> bool:
     """Whether ``obj`` is the record of exactly this cluster (guards against hash collisions)."""
     meta = obj.get("metadata") or {}

@@ -38,6 +38,16 @@ class ClusterRef:
     def spec(self) -> mapping.ClusterSpec:
         return mapping.spec_from_object(self.obj)
 
+    @property
+    def default_capacity_provider_strategy(self) -> list[dict[str, Any]]:
+        """``spec.default_capacity_provider_strategy`` without parsing the rest of the spec."""
+        return mapping.default_strategy_of(self.obj)
+
+    @property
+    def capacity_providers(self) -> list[str]:
+        """``spec.capacity_providers`` without parsing the rest of the spec."""
+        return mapping.capacity_providers_of(self.obj)
+
 
 @attrs.frozen
 class ClusterState:

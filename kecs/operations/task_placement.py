@@ -73,10 +73,10 @@ def run_placements(cluster: ClusterRef, params: Params, count: int) -> list[Plac
             "Specify either Launch Type or Capacity Provider Strategy, but not both."
         )
     if not launch_type and not strategy:
-        strategy = cluster.spec.default_capacity_provider_strategy
+        strategy = cluster.default_capacity_provider_strategy
     if launch_type or not strategy:
         return [Placement(launch_type or EC2)] * count
-    associated = set(cluster.spec.capacity_providers)
+    associated = set(cluster.capacity_providers)
     for item in strategy:
         if item.get("capacityProvider") not in associated:
             raise InvalidParameterException(

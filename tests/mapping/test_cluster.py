@@ -169,6 +169,9 @@ def test_namespace_object_validates_and_round_trips(spec: mapping.ClusterSpec) -
     _assert_legal_metadata(obj)
     assert obj["metadata"]["name"] == mapping.namespace_name(spec.account, spec.region, spec.name)
     assert mapping.spec_from_object(obj) == spec
+    # The one-annotation readers RunTask uses agree with the whole spec.
+    assert mapping.default_strategy_of(obj) == spec.default_capacity_provider_strategy
+    assert mapping.capacity_providers_of(obj) == spec.capacity_providers
     assert mapping.records(obj, spec.account, spec.region, spec.name)
     assert mapping.namespace_object(spec) == obj  # deterministic
 
