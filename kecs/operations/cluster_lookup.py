@@ -1,7 +1,8 @@
 """Finding the cluster a request names: ``cluster`` as a short name or ARN, ``default`` if omitted.
 
 Every operation that takes a ``cluster`` parameter (services, tasks, ...) goes through
-:func:`resolve_cluster`, which costs one backend ``get`` (the cluster's Namespace).
+:func:`resolve_cluster`, which costs one backend read (the cluster's Namespace, found by name
+and shared with the backend: never modified).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ class ClusterRef:
     name: str
     arn: str
     namespace: str
-    #: The Namespace as read; its annotations hold the cluster's settings.
+    #: The Namespace as read (shared with the backend: never modify it); its annotations
+    #: hold the cluster's settings.
     obj: dict[str, Any] = attrs.field(eq=False, repr=False, hash=False)
 
     @property
@@ -95,10 +97,11 @@ def resolve_cluster(ctx: RequestContext, cluster: str | None) -> ClusterRef:
     if name is None:
         raise ClusterNotFoundException(NOT_FOUND_MESSAGE)
     namespace = mapping.namespace_name(ctx.account_id, ctx.region, name)
-    try:
-        obj = ctx.backend.get(kinds.NAMESPACE, namespace)
-    except NotFound:
-        raise ClusterNotFoundException(NOT_FOUND_MESSAGE) from None
+    # Read only (by every operation that names a cluster): the backend need not copy it.
+    found = ctx.backend.find(kinds.NAMESPACE, names=[namespace], shared=True)
+    if not found:
+        raise ClusterNotFoundException(NOT_FOUND_MESSAGE)
+    obj = found[0]
     if not _is_live(obj) or not mapping.records(obj, ctx.account_id, ctx.region, name):
         raise ClusterNotFoundException(NOT_FOUND_MESSAGE)
     return ClusterRef(

@@ -35,10 +35,11 @@ Change = Callable[[mapping.ClusterSpec], mapping.ClusterSpec]
 
 
 def _with_record(obj: dict[str, Any], spec: mapping.ClusterSpec) -> dict[str, Any]:
+    """A new Namespace object recording ``spec`` (``obj`` is shared: left unchanged)."""
     meta = obj["metadata"]
     kept = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in _OWN_ANNOTATIONS}
-    meta["annotations"] = {**kept, **mapping.record_annotations(spec)}
-    return obj
+    annotations = {**kept, **mapping.record_annotations(spec)}
+    return {**obj, "metadata": {**meta, "annotations": annotations}}
 
 
 def modify_cluster(

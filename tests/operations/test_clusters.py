@@ -679,8 +679,12 @@ class CountingBackend(MemoryBackend):
         self.reads += 1
         return super().list(*args, **kwargs)
 
+    def find(self, *args: Any, **kwargs: Any) -> Any:
+        self.reads += 1
+        return super().find(*args, **kwargs)
 
-def test_resolve_cluster_costs_one_get() -> None:
+
+def test_resolve_cluster_costs_one_read() -> None:
     backend = CountingBackend()
     ecs = kecs.client("ecs", region_name=REGION, backend=backend)
     ecs.create_cluster(clusterName="web")

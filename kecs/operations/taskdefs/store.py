@@ -141,7 +141,14 @@ class TaskDefinitionStore:
 
     # -- family records ---------------------------------------------------------------------
 
-    def record(self, family: str) -> Object | None:
+    def record(self, family: str, *, shared: bool = False) -> Object | None:
+        """The family's record; ``shared``: the stored object itself, which the caller must
+        not modify (a ``find`` by name, which the embedded backend answers without a copy)."""
+        if shared:
+            found = self.backend.find(
+                kinds.CONFIG_MAP, NAMESPACE, names=[self._record_name(family)], shared=True
+            )
+            return found[0] if found else None
         try:
             return self.backend.get(kinds.CONFIG_MAP, self._record_name(family), NAMESPACE)
         except NotFound:
@@ -330,7 +337,8 @@ class TaskDefinitionStore:
     ) -> Revision | None:
         """The newest revision of ``family`` in ``status``; ``shared``: through :meth:`read`
         (a result the caller must not modify)."""
-        record = self.record(family)
+        # Only one string of the record is read: it need not be copied.
+        record = self.record(family, shared=True)
         if record is None:
             return None
         statuses: str = record["data"]["revisions"]
