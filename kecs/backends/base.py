@@ -25,7 +25,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
-from kecs.backends.errors import Conflict, Invalid, NotFound
+from kecs.backends import kinds
+from kecs.backends.errors import AlreadyExists, Conflict, Invalid, NotFound
 from kecs.backends.kinds import ResourceKind
 from kecs.backends.selectors import SelectorError, compile_selector
 
@@ -108,6 +109,37 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def delete(self, kind: ResourceKind, name: str, namespace: str | None = None) -> None:
         """Delete the object (dependents are garbage-collected); :class:`NotFound` if absent."""
+
+    def create_or_replace(self, obj: Object, *, attempts: int = 16) -> None:
+        """Make ``obj`` the stored object, whether or not one of its name exists.
+
+        A create first; when the name is taken, an update against the version just read,
+        again from the top if someone else wrote (or deleted) it in between.
+        """
+        kind = kinds.of(obj)
+        meta = obj["metadata"]
+        for _ in range(attempts):
+            try:
+                self.create(obj)
+                return
+            except AlreadyExists:
+                pass
+            try:
+                current = self.get(kind, meta["name"], meta.get("namespace"))
+            except NotFound:
+                continue
+            replacement = {
+                **obj,
+                "metadata": {**meta, "resourceVersion": current["metadata"]["resourceVersion"]},
+            }
+            try:
+                self.update(replacement)
+                return
+            except (Conflict, NotFound):
+                continue
+        raise Conflict(
+            f'{kind.plural} "{meta["name"]}" kept changing; gave up after {attempts} attempts'
+        )
 
     def modify(
         self,

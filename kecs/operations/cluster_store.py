@@ -80,29 +80,12 @@ def ensure_system_namespace(ctx: RequestContext) -> None:
 
 
 def _create_or_replace(ctx: RequestContext, obj: dict[str, Any]) -> None:
-    kind = kinds.of(obj)
-    meta = obj["metadata"]
-    for _ in range(_ATTEMPTS):
-        try:
-            ctx.backend.create(obj)
-            return
-        except AlreadyExists:
-            pass
-        try:
-            current = ctx.backend.get(kind, meta["name"], meta.get("namespace"))
-        except NotFound:
-            continue
-        replacement = dict(obj)
-        replacement["metadata"] = {
-            **meta,
-            "resourceVersion": current["metadata"]["resourceVersion"],
-        }
-        try:
-            ctx.backend.update(replacement)
-            return
-        except (Conflict, NotFound):
-            continue
-    raise ServerException(f"Could not write {kind.kind} {meta['name']}; try again.")
+    try:
+        ctx.backend.create_or_replace(obj, attempts=_ATTEMPTS)
+    except Conflict:
+        raise ServerException(
+            f"Could not write {obj['kind']} {obj['metadata']['name']}; try again."
+        ) from None
 
 
 def _delete_if_present(

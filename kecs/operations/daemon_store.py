@@ -24,14 +24,13 @@ import attrs
 
 from kecs.backends import kinds
 from kecs.backends.base import Object
-from kecs.backends.errors import AlreadyExists, Conflict, NotFound
+from kecs.backends.errors import Conflict, NotFound
 from kecs.errors import ServerException
 from kecs.mapping import capacity, daemon_status, daemons, labels, names, rollouts, task_keys
 from kecs.operations.cluster_lookup import ClusterRef
 from kecs.operations.context import RequestContext
 
 TASK = "task"
-_ATTEMPTS = 16
 
 
 @attrs.frozen
@@ -226,22 +225,10 @@ def write_tombstone(
         },
         "data": {"deployments": _json(deployments), "revisions": _json(revisions)},
     }
-    for _ in range(_ATTEMPTS):
-        try:
-            ctx.backend.create(obj)
-            return
-        except AlreadyExists:
-            try:
-                current = ctx.backend.get(kinds.CONFIG_MAP, obj["metadata"]["name"], ref.namespace)
-            except NotFound:
-                continue
-            obj["metadata"]["resourceVersion"] = current["metadata"].get("resourceVersion")
-            try:
-                ctx.backend.update(obj)
-                return
-            except (Conflict, NotFound):
-                obj["metadata"].pop("resourceVersion", None)
-    raise ServerException(f"Could not record daemon {name} as deleted.")
+    try:
+        ctx.backend.create_or_replace(obj)
+    except Conflict:
+        raise ServerException(f"Could not record daemon {name} as deleted.") from None
 
 
 def delete_tombstone(ctx: RequestContext, ref: ClusterRef, name: str) -> None:

@@ -306,21 +306,23 @@ def modify(
     ``change`` returns the object to write, or ``None`` to leave it. Returns what was stored
     (``None`` when the object is gone or nothing was written).
     """
-    for _ in range(_ATTEMPTS):
-        try:
-            current = ctx.backend.get(kind, name, namespace)
-        except NotFound:
-            return None
+    written = False
+
+    def apply(current: Object) -> Object | None:
+        nonlocal written
         wanted = change(current)
-        if wanted is None:
-            return None
-        try:
-            return ctx.backend.update(wanted)
-        except Conflict:
-            continue
-        except NotFound:
-            return None
-    raise ServerException(f"Too many concurrent changes to {kind.kind} {namespace}/{name}.")
+        written = wanted is not None
+        return wanted
+
+    try:
+        stored = ctx.backend.modify(kind, name, apply, namespace, attempts=_ATTEMPTS)
+    except NotFound:
+        return None
+    except Conflict:
+        raise ServerException(
+            f"Too many concurrent changes to {kind.kind} {namespace}/{name}."
+        ) from None
+    return stored if written else None
 
 
 def patch_annotations(

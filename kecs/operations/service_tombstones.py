@@ -17,14 +17,12 @@ from typing import Any
 
 from kecs.backends import kinds
 from kecs.backends.base import Object
-from kecs.backends.errors import AlreadyExists, Conflict, NotFound
+from kecs.backends.errors import Conflict, NotFound
 from kecs.errors import ServerException
 from kecs.mapping import labels, names, task_keys
 from kecs.operations import service_store as store
 from kecs.operations.cluster_lookup import ClusterRef
 from kecs.operations.context import RequestContext
-
-ATTEMPTS = 16
 
 
 def _json(value: Any) -> str:
@@ -70,23 +68,10 @@ def write(
             "serviceRevisions": _json(revisions),
         },
     }
-    for _ in range(ATTEMPTS):
-        try:
-            ctx.backend.create(obj)
-            return
-        except AlreadyExists:
-            try:
-                current = ctx.backend.get(kinds.CONFIG_MAP, obj["metadata"]["name"], ref.namespace)
-            except NotFound:
-                continue
-            obj["metadata"]["resourceVersion"] = current["metadata"].get("resourceVersion")
-            try:
-                ctx.backend.update(obj)
-                return
-            except (Conflict, NotFound):
-                obj["metadata"].pop("resourceVersion", None)
-                continue
-    raise ServerException(f"Could not record service {name} as INACTIVE.")
+    try:
+        ctx.backend.create_or_replace(obj)
+    except Conflict:
+        raise ServerException(f"Could not record service {name} as INACTIVE.") from None
 
 
 def delete(ctx: RequestContext, ref: ClusterRef, name: str) -> None:
