@@ -15,6 +15,10 @@ what it gets (never change it), so a backend may hand out its own objects instea
 A remote backend's objects are fresh anyway; the embedded backend then skips copying, which
 is safe because it never changes a stored object in place (a write stores a new one), so
 what a reader holds stays as it was read.
+
+``create`` also takes ``handed_over=True``: the caller gives ``obj`` up (it never reads or
+changes that dict, or anything in it, again), so the embedded backend may store it as it is
+instead of a copy. A remote backend serialises it anyway and ignores the promise.
 """
 
 from __future__ import annotations
@@ -92,9 +96,10 @@ class Backend(abc.ABC):
         """
 
     @abc.abstractmethod
-    def create(self, obj: Object, *, shared: bool = False) -> Object:
+    def create(self, obj: Object, *, shared: bool = False, handed_over: bool = False) -> Object:
         """Create ``obj``; :class:`AlreadyExists` when its name is taken. Returns the object
-        as created; ``shared``: the caller only reads that (see the module docs)."""
+        as created; ``shared``: the caller only reads that; ``handed_over``: the caller
+        gives ``obj`` up (see the module docs for both)."""
 
     @abc.abstractmethod
     def update(self, obj: Object) -> Object:

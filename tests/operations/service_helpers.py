@@ -41,14 +41,14 @@ class CheckingBackend(MemoryBackend):
             validate_strict(obj)
             self.checked[kind.kind] += 1
 
-    def create(self, obj: Object, *, shared: bool = False) -> Object:
+    def create(self, obj: Object, *, shared: bool = False, handed_over: bool = False) -> Object:
         self.calls[("create", obj.get("kind", ""))] += 1
         if kinds.of(obj) in self.fail_create:
             from kecs.backends.errors import Invalid
 
             raise Invalid(f"refused by the test: {obj['kind']}")
         self._check(obj)
-        return super().create(obj, shared=shared)
+        return super().create(obj, shared=shared, handed_over=handed_over)
 
     def update(self, obj: Object) -> Object:
         self.calls[("update", obj.get("kind", ""))] += 1

@@ -9,6 +9,7 @@ promised only to read it) is checked, when the test ends, to be exactly as it wa
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Collection, Iterator
 from typing import Any
@@ -76,11 +77,13 @@ class StrictBackend(MemoryBackend):
         found = super().get_metadata(kind, name, namespace, shared=shared)
         return self._shared([found], shared)[0]
 
-    def create(self, obj: Object, *, shared: bool = False) -> Object:
+    def create(self, obj: Object, *, shared: bool = False, handed_over: bool = False) -> Object:
         if obj.get("kind") == "Pod":
             validate_strict(obj)
-            self.created_pods.append(obj)
-        return self._shared([super().create(obj, shared=shared)], shared)[0]
+            self.created_pods.append(copy.deepcopy(obj) if handed_over else obj)
+        return self._shared([super().create(obj, shared=shared, handed_over=handed_over)], shared)[
+            0
+        ]
 
     def list(
         self,

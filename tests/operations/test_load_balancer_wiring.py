@@ -143,10 +143,12 @@ class FailingIngresses(ValidatingBackend):
 
     failing = True
 
-    def create(self, obj: dict[str, Any], *, shared: bool = False) -> dict[str, Any]:
+    def create(
+        self, obj: dict[str, Any], *, shared: bool = False, handed_over: bool = False
+    ) -> dict[str, Any]:
         if obj.get("kind") == "Ingress" and self.failing:
             raise Invalid("admission webhook denied the request")
-        return super().create(obj, shared=shared)
+        return super().create(obj, shared=shared, handed_over=handed_over)
 
 
 def test_a_failed_create_leaves_nothing_behind_and_a_retry_converges() -> None:

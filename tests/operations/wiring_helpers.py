@@ -3,6 +3,7 @@ validates every object kecs writes strictly, and readers for what the calls made
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -32,11 +33,11 @@ class ValidatingBackend(MemoryBackend):
         super().__init__(**options)
         self.written: list[Object] = []
 
-    def create(self, obj: Object, *, shared: bool = False) -> Object:
+    def create(self, obj: Object, *, shared: bool = False, handed_over: bool = False) -> Object:
         if obj.get("kind") in CHECKED:
             validate_strict(obj)
-            self.written.append(obj)
-        return super().create(obj, shared=shared)
+            self.written.append(copy.deepcopy(obj) if handed_over else obj)
+        return super().create(obj, shared=shared, handed_over=handed_over)
 
     def update(self, obj: Object) -> Object:
         stored = super().update(obj)

@@ -175,11 +175,12 @@ class KubernetesBackend(Backend):
 
     # -- writes ----------------------------------------------------------------------------
 
-    def create(self, obj: Object, *, shared: bool = False) -> Object:
-        """Create ``obj``. Retries never make a second object: a ``generateName`` is resolved
-        here (so a retried create names the same object), and when a retried create finds
-        the name taken by an object with the labels and annotations it sent — the first
-        attempt's, whose answer was lost — that object is the result."""
+    def create(self, obj: Object, *, shared: bool = False, handed_over: bool = False) -> Object:
+        """Create ``obj`` (serialised, so ``handed_over`` changes nothing). Retries never
+        make a second object: a ``generateName`` is resolved here (so a retried create names
+        the same object), and when a retried create finds the name taken by an object with
+        the labels and annotations it sent — the first attempt's, whose answer was lost —
+        that object is the result."""
         kind = kinds.of(obj)
         body = json.loads(json.dumps(obj))
         meta = body.setdefault("metadata", {})

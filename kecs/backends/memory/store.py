@@ -241,10 +241,11 @@ class MemoryBackend(Backend):
                 last = key
         return ObjectList(items, None)
 
-    def create(self, obj: Object, *, shared: bool = False) -> Object:
+    def create(self, obj: Object, *, shared: bool = False, handed_over: bool = False) -> Object:
         with self._lock:
             self._cluster.settle()
-            stored = self._server.create(copy_json(obj))
+            # The API server stores (and defaults in place) what it is given.
+            stored = self._server.create(obj if handed_over else copy_json(obj))
             self._cluster.settle()
             return stored if shared else copy_json(stored)
 
