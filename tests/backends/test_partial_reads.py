@@ -186,3 +186,20 @@ def test_what_a_shared_reader_holds_stays_as_it_was_read() -> None:
 def test_a_shared_create_returns_the_object_as_created(backend: Backend, ns: str) -> None:
     created = backend.create(config_map("cm", ns, {"app": "a"}, {"k": "v"}), shared=True)
     assert created == backend.get(kinds.CONFIG_MAP, "cm", ns)
+
+
+def test_the_embedded_find_by_names_sorts_dedupes_and_copies_unless_shared() -> None:
+    backend = MemoryBackend(cluster=False)
+    backend.create(namespace("ns"))
+    for name in ("cm-b", "cm-a", "cm-c"):
+        backend.create(config_map(name, "ns", {"app": name}))
+    asked = ["cm-c", "absent", "cm-a", "cm-c"]
+    assert names(backend.find(kinds.CONFIG_MAP, "ns", names=asked)) == ["cm-a", "cm-c"]
+    assert backend.find(kinds.CONFIG_MAP, "empty", names=["cm-a"]) == []
+    stored = backend._server.find(kinds.CONFIG_MAP, "ns", "cm-a")
+    (shared,) = backend.find(kinds.CONFIG_MAP, "ns", names=["cm-a"], shared=True)
+    (copied,) = backend.find(kinds.CONFIG_MAP, "ns", names=["cm-a"])
+    (meta,) = backend.find(kinds.CONFIG_MAP, "ns", names=["cm-a"], metadata_only=True)
+    assert shared is stored
+    assert copied == stored and copied is not stored
+    assert meta == _metadata(stored) and meta["metadata"] is not stored["metadata"]

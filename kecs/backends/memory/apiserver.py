@@ -91,11 +91,17 @@ def namespace_of(kind: ResourceKind, namespace: str | None) -> str:
 
 
 def owner_uids(obj: Object) -> list[str]:
-    return [r["uid"] for r in obj["metadata"].get("ownerReferences") or () if r.get("uid")]
+    refs = obj["metadata"].get("ownerReferences")
+    if not refs:
+        return []
+    return [r["uid"] for r in refs if r.get("uid")]
 
 
 def controller_uid(obj: Object) -> str | None:
-    for ref in obj["metadata"].get("ownerReferences") or ():
+    refs = obj["metadata"].get("ownerReferences")
+    if not refs:
+        return None
+    for ref in refs:
         if ref.get("controller"):
             return str(ref.get("uid"))
     return None

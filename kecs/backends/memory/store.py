@@ -178,14 +178,13 @@ class MemoryBackend(Backend):
     ) -> builtins.list[Object]:
         if names is None and uids is None:
             return super().find(kind, namespace, selector=selector, metadata_only=metadata_only)
-        matches = _compiled(selector)
         scope = namespace if kind.namespaced else None
+        if uids is None and selector is None and (scope is not None or not kind.namespaced):
+            assert names is not None
+            return self._find_names(kind, scope or "", names, metadata_only, shared)
+        matches = _compiled(selector)
         server = self._server
-        copy: Callable[[Object], Object]
-        if metadata_only:
-            copy = partial_metadata if shared else _metadata_copy
-        else:
-            copy = _unchanged if shared else copy_json
+        copy = _copier(metadata_only, shared)
         with self._lock:
             self._cluster.settle()
             found: dict[tuple[str, str], Object] = {}
@@ -211,6 +210,29 @@ class MemoryBackend(Backend):
                 for _, obj in sorted(found.items())
                 if matches(obj["metadata"].get("labels") or {})
             ]
+
+    def _find_names(
+        self,
+        kind: ResourceKind,
+        namespace: str,
+        names: Collection[str],
+        metadata_only: bool,
+        shared: bool,
+    ) -> builtins.list[Object]:
+        """:meth:`find` by names in one namespace (or of a cluster-scoped kind), without a
+        selector: the common case (RunTask's reads), answered by dict lookups alone."""
+        with self._lock:
+            self._cluster.settle()
+            objects = self._server.table.objects(kind, namespace)
+            if not objects:
+                return []
+            # find's order is by name; one name (the usual case) needs no sorting
+            wanted = names if len(names) == 1 else sorted(set(names))
+            found = [obj for name in wanted if (obj := objects.get(name)) is not None]
+            if shared and not metadata_only:
+                return found
+            copy = _copier(metadata_only, shared)
+            return [copy(obj) for obj in found]
 
     def _list(
         self,
@@ -346,6 +368,13 @@ def _compiled(selector: Selector) -> Requirement:
 
 def _unchanged(obj: Object) -> Object:
     return obj
+
+
+def _copier(metadata_only: bool, shared: bool) -> Callable[[Object], Object]:
+    """How :meth:`MemoryBackend.find` hands out a stored object."""
+    if metadata_only:
+        return partial_metadata if shared else _metadata_copy
+    return _unchanged if shared else copy_json
 
 
 def _metadata_copy(obj: Object) -> Object:

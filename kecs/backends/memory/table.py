@@ -86,8 +86,15 @@ class Table:
         return bucket
 
     def get(self, kind: ResourceKind, namespace: str, name: str) -> Object | None:
-        bucket = self._kinds.get(kind, {}).get(namespace)
+        by_ns = self._kinds.get(kind)
+        bucket = None if by_ns is None else by_ns.get(namespace)
         return None if bucket is None else bucket.objects.get(name)
+
+    def objects(self, kind: ResourceKind, namespace: str) -> dict[str, Object] | None:
+        """The objects of ``kind`` in ``namespace`` by name (the table's own dict: read only)."""
+        by_ns = self._kinds.get(kind)
+        bucket = None if by_ns is None else by_ns.get(namespace)
+        return None if bucket is None else bucket.objects
 
     def iterate(
         self, kind: ResourceKind, namespace: str | None, after: tuple[str, str] | None = None

@@ -48,6 +48,8 @@ class Manager:
         self._timer_due: dict[tuple[str, Hashable], datetime] = {}
         self._seq = 0
         self._settling = False
+        #: a change was observed since the idle hooks last ran (they may have work)
+        self._changed = False
         server.listeners.append(self._observe)
 
     # -- wiring ----------------------------------------------------------------------------
@@ -68,6 +70,7 @@ class Manager:
         self._idle.append(hook)
 
     def _observe(self, kind: ResourceKind, old: Object | None, new: Object | None) -> None:
+        self._changed = True
         for handler in self._handlers.get(kind, ()):
             handler(old, new)
         for any_handler in self._any:
@@ -116,6 +119,10 @@ class Manager:
         """Run controllers until nothing is left to do (re-entrant calls return at once)."""
         if self._settling:
             return
+        if not self._queue and not self._timers and not self._changed:
+            # Quiescent (what every read finds): no work item, no timer, and no change since
+            # the idle hooks last ran (they act only on what the watch handlers noted).
+            return
         self._settling = True
         counts: dict[tuple[str, Hashable], int] = {}
         try:
@@ -130,6 +137,7 @@ class Manager:
                     if seen > MAX_SYNCS_PER_KEY:
                         raise SettleError(f"controller {item[0]!r} keeps syncing {item[1]!r}")
                     self._syncs[item[0]](item[1])
+                self._changed = False
                 for hook in self._idle:
                     hook()
                 if not queue:

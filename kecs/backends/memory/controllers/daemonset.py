@@ -102,6 +102,8 @@ class DaemonSets:
             self.manager.enqueue(NAME, key)
 
     def _on_pod(self, old: Object | None, new: Object | None) -> None:
+        if not self.known:  # no DaemonSet: no pod can be one's
+            return
         obj = new if new is not None else old
         assert obj is not None
         owner = controller_uid(obj)

@@ -66,6 +66,8 @@ class Garbage:
                 for key in sorted(self.nodes.pods_by_node.get(meta["name"], ())):
                     self.manager.enqueue(PODGC, key)
             return
+        if old is not None and kind is not kinds.NAMESPACE:
+            return  # an update: only a namespace's deletion starts work here
         meta = new["metadata"]
         if old is None:
             for uid in owner_uids(new):

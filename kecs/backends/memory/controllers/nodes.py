@@ -293,6 +293,15 @@ class NodeCache:
             hook(info)
 
     def _on_pod(self, old: Object | None, new: Object | None) -> None:
+        if (
+            old is not None
+            and new is not None
+            and old["spec"] is new["spec"]
+            and (old.get("status") or {}).get("phase") == (new.get("status") or {}).get("phase")
+        ):
+            # A status report (the kubelet's): same node, same requests, same phase, so
+            # what the previous version of the pod made this cache hold still holds.
+            return
         obj = new if new is not None else old
         assert obj is not None
         key = (obj["metadata"]["namespace"], obj["metadata"]["name"])

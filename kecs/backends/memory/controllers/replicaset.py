@@ -123,11 +123,13 @@ class ReplicaSets:
         self.manager.enqueue(NAME, (new["metadata"]["namespace"], new["metadata"]["name"]))
 
     def _on_pod(self, old: Object | None, new: Object | None) -> None:
+        old_owner = controller_uid(old) if old is not None else None
+        new_owner = controller_uid(new) if new is not None else None
+        if not old_owner and not new_owner:  # nobody's pod (a task's): nothing to count
+            return
         obj = new if new is not None else old
         assert obj is not None
         key = (obj["metadata"]["namespace"], obj["metadata"]["name"])
-        old_owner = controller_uid(old) if old is not None else None
-        new_owner = controller_uid(new) if new is not None else None
         if old_owner and old_owner != new_owner:
             self._classify(old_owner, key, None)
         if new_owner:

@@ -84,10 +84,19 @@ class Scheduler:
                 self._retry = True
             return
         spec = new["spec"]
+        phase = (new.get("status") or {}).get("phase")
+        if (
+            old is not None
+            and old["spec"] is spec
+            and (old.get("status") or {}).get("phase") == phase
+        ):
+            # A status report (the kubelet's): neither the binding nor whether the pod holds
+            # an anti-affinity or has ended changed, so there is nothing to note.
+            return
         key = (new["metadata"]["namespace"], new["metadata"]["name"])
         holds = (
             bool(spec.get("nodeName"))
-            and (new.get("status") or {}).get("phase") not in TERMINAL_PHASES
+            and phase not in TERMINAL_PHASES
             and has_required_anti_affinity(spec)
         )
         if holds:
@@ -99,7 +108,7 @@ class Scheduler:
                 self.manager.enqueue(NAME, (new["metadata"]["namespace"], new["metadata"]["name"]))
         elif (
             old is not None
-            and (new.get("status") or {}).get("phase") in TERMINAL_PHASES
+            and phase in TERMINAL_PHASES
             and (old.get("status") or {}).get("phase") not in TERMINAL_PHASES
         ):
             self._retry = True
