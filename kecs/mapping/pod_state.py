@@ -42,7 +42,6 @@ move a task back from STOPPING to RUNNING; nothing else moves backwards.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -80,77 +79,128 @@ STOPPED_BY_USER = "Task stopped by user"
 TASK_FAILED_TO_START = "Task failed to start"
 
 
-@dataclass(frozen=True)
-class ContainerView:
-    """One ECS container of a pod: its spec, its status (if any) and what ECS knows of it."""
+def _state_of(status: Mapping[str, Any] | None) -> tuple[str | None, Mapping[str, Any]]:
+    state = (status or {}).get("state") or {}
+    for key in ("terminated", "running", "waiting"):
+        value = state.get(key)
+        if value is not None and isinstance(value, _MAPPINGS):
+            return key, value
+    return None, {}
 
-    k8s_name: str
-    ecs_name: str
-    essential: bool
-    spec: Mapping[str, Any]
-    status: Mapping[str, Any] | None
 
-    # ``state`` and ``terminated`` are read many times per task; a view is made per read of a
-    # pod and never outlives it, so they are worked out once.
-    @functools.cached_property
-    def state(self) -> tuple[str | None, Mapping[str, Any]]:
-        state = (self.status or {}).get("state") or {}
-        for key in ("terminated", "running", "waiting"):
-            value = state.get(key)
-            if value is not None and isinstance(value, _MAPPINGS):
-                return key, value
-        return None, {}
-
-    @property
-    def running(self) -> bool:
-        return self.state[0] == "running"
-
-    @functools.cached_property
-    def terminated(self) -> Mapping[str, Any] | None:
-        """The termination that ended the container's last run, if it is not running."""
-        kind, detail = self.state
-        status = self.status or {}
-        last = (status.get("lastState") or {}).get("terminated")
-        if kind == "terminated":
-            # An ECS task never restarts a container in place: once the kubelet has restarted
-            # one, the run that ended the task is the earlier one, not the kill that followed.
-            if isinstance(last, _MAPPINGS) and (status.get("restartCount") or 0) > 0:
-                return last
-            return detail
-        if kind == "waiting" and isinstance(last, _MAPPINGS):
-            return last
+def _terminated(
+    status: Mapping[str, Any] | None, kind: str | None, detail: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    if kind == "running" or kind is None:
         return None
+    status = status or {}
+    last = (status.get("lastState") or {}).get("terminated")
+    if kind == "terminated":
+        # An ECS task never restarts a container in place: once the kubelet has restarted
+        # one, the run that ended the task is the earlier one, not the kill that followed.
+        if isinstance(last, _MAPPINGS) and (status.get("restartCount") or 0) > 0:
+            return last
+        return detail
+    if isinstance(last, _MAPPINGS):  # waiting after a crash
+        return last
+    return None
+
+
+def _start_failure(kind: str | None, detail: Mapping[str, Any]) -> str | None:
+    if kind != "waiting" and kind != "terminated":
+        return None
+    reason = str(detail.get("reason") or "")
+    if kind == "waiting":
+        if reason in PULL_FAILURES:
+            prefix = "CannotPullContainerError"
+        elif reason in CONFIG_FAILURES:
+            prefix = "ResourceInitializationError"
+        elif reason in START_FAILURES:
+            prefix = "CannotStartContainerError"
+        else:
+            return None
+    elif reason in TERMINATED_START_FAILURES:
+        prefix = "CannotStartContainerError"
+    else:
+        return None
+    return f"{prefix}: {detail.get('message') or reason}"
+
+
+class ContainerView:
+    """One ECS container of a pod: its spec, its status (if any) and what ECS knows of it.
+
+    A view is made per read of a pod and never outlives it; what readers ask of it (its
+    state, the run that ended it, its start failure, its start and end times) is worked out
+    once, when it is made. Views compare equal when made of equal parts.
+    """
+
+    __slots__ = (
+        "_finished_at",
+        "_started_at",
+        "ecs_name",
+        "essential",
+        "k8s_name",
+        "running",
+        "spec",
+        "start_failure",
+        "state",
+        "status",
+        "terminated",
+    )
+
+    def __init__(
+        self,
+        k8s_name: str,
+        ecs_name: str,
+        essential: bool,
+        spec: Mapping[str, Any],
+        status: Mapping[str, Any] | None,
+    ) -> None:
+        self.k8s_name = k8s_name
+        self.ecs_name = ecs_name
+        self.essential = essential
+        self.spec = spec
+        self.status = status
+        kind, detail = self.state = _state_of(status)
+        self.running: bool = kind == "running"
+        #: The termination that ended the container's last run, if it is not running.
+        self.terminated = ended = _terminated(status, kind, detail)
+        #: ECS's wording of why the container could not start, or ``None``.
+        self.start_failure = _start_failure(kind, detail)
+        if self.running:
+            self._started_at = k8s_time.parse(detail.get("startedAt"))
+        else:
+            self._started_at = k8s_time.parse(ended.get("startedAt")) if ended else None
+        self._finished_at = k8s_time.parse(ended.get("finishedAt")) if ended else None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ContainerView):
+            return NotImplemented
+        return (self.k8s_name, self.ecs_name, self.essential, self.spec, self.status) == (
+            other.k8s_name,
+            other.ecs_name,
+            other.essential,
+            other.spec,
+            other.status,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # made of dicts, as the dataclass it was
+
+    def __repr__(self) -> str:
+        return (
+            f"ContainerView(k8s_name={self.k8s_name!r}, ecs_name={self.ecs_name!r}, "
+            f"essential={self.essential!r}, spec={self.spec!r}, status={self.status!r})"
+        )
 
     @property
     def never_started(self) -> bool:
         return not self.running and self.terminated is None
 
-    @property
-    def start_failure(self) -> str | None:
-        """ECS's wording of why the container could not start, or ``None``."""
-        kind, detail = self.state
-        reason = str(detail.get("reason") or "")
-        message = str(detail.get("message") or reason)
-        if kind == "waiting" and reason in PULL_FAILURES:
-            return f"CannotPullContainerError: {message}"
-        if kind == "waiting" and reason in CONFIG_FAILURES:
-            return f"ResourceInitializationError: {message}"
-        if kind == "waiting" and reason in START_FAILURES:
-            return f"CannotStartContainerError: {message}"
-        if kind == "terminated" and reason in TERMINATED_START_FAILURES:
-            return f"CannotStartContainerError: {message}"
-        return None
-
     def started_at(self) -> datetime | None:
-        kind, detail = self.state
-        if kind == "running":
-            return k8s_time.parse(detail.get("startedAt"))
-        ended = self.terminated
-        return k8s_time.parse(ended.get("startedAt")) if ended else None
+        return self._started_at
 
     def finished_at(self) -> datetime | None:
-        ended = self.terminated
-        return k8s_time.parse(ended.get("finishedAt")) if ended else None
+        return self._finished_at
 
     @property
     def ready(self) -> bool:
@@ -165,7 +215,7 @@ class ContainerView:
         probe = self.spec.get("readinessProbe")
         if not isinstance(probe, _MAPPINGS):
             return False
-        started = self.started_at()
+        started = self._started_at
         if started is None:
             return True
         window = int(probe.get("initialDelaySeconds") or 0) + int(
@@ -178,20 +228,35 @@ def containers(
     pod: Mapping[str, Any], task_definition: Mapping[str, Any] | None = None
 ) -> list[ContainerView]:
     """The ECS containers of ``pod`` in ECS order."""
-    mapping = task_containers.name_map(pod, task_definition)
-    essential = task_containers.essential_names(pod, mapping, task_definition)
-    specs = {str(c.get("name", "")): c for c in task_containers.k8s_containers(pod)}
+    return views(pod, task_containers.layout(pod, task_definition))
+
+
+def views(pod: Mapping[str, Any], layout: task_containers.Layout) -> list[ContainerView]:
+    """The ECS containers of ``pod`` in ECS order, from its :func:`task_containers.layout`."""
+    spec = pod.get("spec") or {}
     status = pod.get("status") or {}
-    statuses = {
-        str(s.get("name", "")): s
-        for s in [
-            *(status.get("initContainerStatuses") or []),
-            *(status.get("containerStatuses") or []),
-        ]
-    }
+    init_specs = spec.get("initContainers")
+    init_statuses = status.get("initContainerStatuses")
+    regular_specs = spec.get("containers") or []
+    regular_statuses = status.get("containerStatuses") or []
+    if len(layout.names) == 1 and not init_specs and not init_statuses:
+        # The common case (one container): find it without building name indexes.
+        ((k8s, ecs),) = layout.names.items()
+        found_spec: Mapping[str, Any] = {}
+        found_status = None
+        for c in regular_specs:
+            if str(c.get("name", "")) == k8s:
+                found_spec = c  # the last one of a name wins, as in the index below
+        for s in regular_statuses:
+            if str(s.get("name", "")) == k8s:
+                found_status = s
+        return [ContainerView(k8s, ecs, k8s in layout.essential, found_spec, found_status)]
+    specs = {str(c.get("name", "")): c for c in [*(init_specs or []), *regular_specs]}
+    statuses = {str(s.get("name", "")): s for s in [*(init_statuses or []), *regular_statuses]}
+    essential = layout.essential
     return [
         ContainerView(k8s, ecs, k8s in essential, specs.get(k8s, {}), statuses.get(k8s))
-        for k8s, ecs in mapping.items()
+        for k8s, ecs in layout.names.items()
     ]
 
 
@@ -240,13 +305,24 @@ def _exited_before_deletion(view: ContainerView, requested: datetime | None) -> 
     return finished is not None and finished < requested
 
 
+def _exited(views: list[ContainerView]) -> list[ContainerView]:
+    """The essential containers that exited (their last run ended, nothing runs them now)."""
+    return [v for v in views if v.essential and v.terminated is not None and not v.running]
+
+
 def last_status(pod: Mapping[str, Any], views: list[ContainerView], now: datetime) -> str:
+    broken = any(v.start_failure for v in views) or bool(_exited(views))
+    return _last_status(pod, views, now, broken)
+
+
+def _last_status(
+    pod: Mapping[str, Any], views: list[ContainerView], now: datetime, broken: bool
+) -> str:
+    """:func:`last_status`, told whether a container failed to start or an essential one
+    exited (``broken``)."""
     phase = (pod.get("status") or {}).get("phase")
     deleted = bool((pod.get("metadata") or {}).get("deletionTimestamp"))
     running = any(v.running for v in views)
-    broken = any(v.start_failure for v in views) or any(
-        v.essential and v.terminated is not None and not v.running for v in views
-    )
     if phase in ("Succeeded", "Failed"):
         return "STOPPED"
     if views and all(v.state[0] == "terminated" for v in views):
@@ -340,9 +416,9 @@ def _evidence(
 
 
 def task_state(pod: Mapping[str, Any], views: list[ContainerView], now: datetime) -> TaskState:
-    last = last_status(pod, views, now)
-    exited = [v for v in views if v.essential and v.terminated is not None and not v.running]
+    exited = _exited(views)
     failures = [v for v in views if v.start_failure]
+    last = _last_status(pod, views, now, bool(failures or exited))
     notes = task_keys.annotations_of(pod)
     recorded_code, recorded_reason = (
         notes.get(task_keys.STOP_CODE),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from kecs import k8s_grammar
 from kecs.mapping import names, task_keys
@@ -53,6 +53,26 @@ def _definitions(task_definition: Mapping[str, Any] | None) -> list[Mapping[str,
     return [d for d in defs if isinstance(d, _MAPPINGS) and isinstance(d.get("name"), str)]
 
 
+class Layout(NamedTuple):
+    """The ECS containers of a pod, worked out once for everything a reader needs of them."""
+
+    #: ``{kubernetes name: ECS name}`` (see :func:`name_map`).
+    names: dict[str, str]
+    #: Kubernetes names of the essential containers (see :func:`essential_names`).
+    essential: frozenset[str]
+    #: ``{kubernetes name: container definition}`` for the containers the definition has.
+    definitions: dict[str, Mapping[str, Any]]
+
+
+def layout(obj: Mapping[str, Any], task_definition: Mapping[str, Any] | None = None) -> Layout:
+    """:func:`name_map`, :func:`essential_names` and :func:`definitions_by_k8s_name` of
+    ``obj`` at once (the task definition's containers are read once for all three)."""
+    definitions = _definitions(task_definition)
+    mapping = _name_map(obj, definitions)
+    by_k8s = _by_k8s_name(mapping, definitions)
+    return Layout(mapping, _essential_names(obj, mapping, by_k8s), by_k8s)
+
+
 def name_map(
     obj: Mapping[str, Any], task_definition: Mapping[str, Any] | None = None
 ) -> dict[str, str]:
@@ -60,13 +80,19 @@ def name_map(
 
     In the task definition's order when it is given, else in the pod's (init containers first).
     """
-    present = [str(c.get("name", "")) for c in k8s_containers(obj)]
+    return _name_map(obj, _definitions(task_definition))
+
+
+def _name_map(obj: Mapping[str, Any], definitions: list[Mapping[str, Any]]) -> dict[str, str]:
+    spec = _spec(obj)
+    regular = spec.get("containers") or []
+    init = spec.get("initContainers")
+    present = [str(c.get("name", "")) for c in (regular if not init else [*init, *regular])]
     recorded = _recorded(obj, task_keys.CONTAINER_NAMES)
     if isinstance(recorded, _MAPPINGS):
         mapping = {k: recorded[k] for k in present if isinstance(recorded.get(k), str)}
         if mapping:
-            return _in_order(mapping, task_definition)
-    definitions = _definitions(task_definition)
+            return _in_order(mapping, definitions)
     if definitions:
         mapping = {}
         for definition in definitions:
@@ -76,21 +102,29 @@ def name_map(
                 mapping[k8s] = ecs
         if mapping:
             return mapping
-    regular = [str(c.get("name", "")) for c in _spec(obj).get("containers") or []]
-    return {n: n for n in regular}
+    return {n: n for n in (str(c.get("name", "")) for c in regular)}
 
 
-def _in_order(mapping: dict[str, str], task_definition: Mapping[str, Any] | None) -> dict[str, str]:
-    order = {d["name"]: i for i, d in enumerate(_definitions(task_definition))}
-    if not order:
+def _in_order(mapping: dict[str, str], definitions: list[Mapping[str, Any]]) -> dict[str, str]:
+    if not definitions or len(mapping) < 2:
+        # Nothing to sort by, or nothing to sort (one container is in order).
         return mapping
+    order = {d["name"]: i for i, d in enumerate(definitions)}
     return dict(sorted(mapping.items(), key=lambda kv: order.get(kv[1], len(order))))
 
 
 def definitions_by_k8s_name(
     mapping: Mapping[str, str], task_definition: Mapping[str, Any] | None
 ) -> dict[str, Mapping[str, Any]]:
-    by_ecs = {d["name"]: d for d in _definitions(task_definition)}
+    return _by_k8s_name(mapping, _definitions(task_definition))
+
+
+def _by_k8s_name(
+    mapping: Mapping[str, str], definitions: list[Mapping[str, Any]]
+) -> dict[str, Mapping[str, Any]]:
+    if not definitions:
+        return {}
+    by_ecs = {d["name"]: d for d in definitions}
     return {k8s: by_ecs[ecs] for k8s, ecs in mapping.items() if ecs in by_ecs}
 
 
@@ -104,7 +138,14 @@ def essential_names(
     The task definition wins when given; otherwise the ``essential`` flags the task definition
     mapping kept in the :data:`~kecs.mapping.task_keys.CONTAINERS` annotation.
     """
-    definitions = definitions_by_k8s_name(mapping, task_definition)
+    return _essential_names(obj, mapping, definitions_by_k8s_name(mapping, task_definition))
+
+
+def _essential_names(
+    obj: Mapping[str, Any],
+    mapping: Mapping[str, str],
+    definitions: Mapping[str, Mapping[str, Any]],
+) -> frozenset[str]:
     if definitions:
         return frozenset(k for k, d in definitions.items() if d.get("essential") is not False)
     recorded = _recorded(obj, task_keys.CONTAINERS)

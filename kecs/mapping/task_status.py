@@ -45,10 +45,9 @@ def _text(values: Mapping[str, str], key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _network_mode(pod: Mapping[str, Any], task_definition: Mapping[str, Any] | None) -> str:
+def _network_mode(notes: Mapping[str, str], task_definition: Mapping[str, Any] | None) -> str:
     if task_definition and task_definition.get("networkMode"):
         return str(task_definition["networkMode"])
-    notes = task_keys.annotations_of(pod)
     recorded = _text(notes, task_keys.NETWORK_MODE)
     if recorded:
         return recorded
@@ -58,8 +57,12 @@ def _network_mode(pod: Mapping[str, Any], task_definition: Mapping[str, Any] | N
     return "bridge"
 
 
+def _probed(view: ContainerView) -> bool:
+    return isinstance(view.spec.get("readinessProbe"), _MAPPINGS)
+
+
 def _container_health(view: ContainerView, now: datetime) -> str:
-    if not isinstance(view.spec.get("readinessProbe"), _MAPPINGS) or not view.running:
+    if not view.running or not _probed(view):
         return "UNKNOWN"
     if view.ready:
         return "HEALTHY"
@@ -67,11 +70,7 @@ def _container_health(view: ContainerView, now: datetime) -> str:
 
 
 def _task_health(views: list[ContainerView], now: datetime) -> str:
-    checked = [
-        _container_health(v, now)
-        for v in views
-        if v.essential and isinstance(v.spec.get("readinessProbe"), _MAPPINGS)
-    ]
+    checked = [_container_health(v, now) for v in views if v.essential and _probed(v)]
     if not checked:
         return "UNKNOWN"
     if "UNHEALTHY" in checked:
@@ -99,17 +98,49 @@ def _digest(image_id: str) -> str | None:
     return digest if image_id.startswith("sha256:") else None
 
 
-def _sizes(definition: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, str]:
-    out = {"cpu": str(override.get("cpu", definition.get("cpu", 0)) or 0)}
+_NO_OVERRIDE: Mapping[str, Any] = {}
+
+
+def _sizes(out: dict[str, Any], definition: Mapping[str, Any], override: Mapping[str, Any]) -> None:
+    """Add the container's ``cpu``, ``memory`` and ``memoryReservation`` to ``out``."""
+    if override is _NO_OVERRIDE:  # the usual case: the definition's sizes
+        out["cpu"] = str(definition.get("cpu", 0) or 0)
+        for key in ("memory", "memoryReservation"):
+            value = definition.get(key)
+            if value:
+                out[key] = str(value)
+        return
+    out["cpu"] = str(override.get("cpu", definition.get("cpu", 0)) or 0)
     for key in ("memory", "memoryReservation"):
         value = override.get(key, definition.get(key))
         if value:
             out[key] = str(value)
-    return out
+
+
+def _network_bindings(view: ContainerView, definition: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Bridge/host network bindings: one per port mapping of the container's definition."""
+    port_mappings = definition.get("portMappings")
+    if not port_mappings or view.never_started:
+        return []
+    host_ports = {
+        (p.get("containerPort"), str(p.get("protocol", "TCP")).lower()): p.get("hostPort")
+        for p in view.spec.get("ports") or []
+    }
+    bindings = []
+    for mapping in port_mappings:
+        port = mapping.get("containerPort")
+        if not isinstance(port, int):
+            continue
+        protocol = "udp" if str(mapping.get("protocol", "tcp")).lower() == "udp" else "tcp"
+        host = host_ports.get((port, protocol)) or port
+        bindings.append(
+            {"bindIP": "0.0.0.0", "containerPort": port, "hostPort": host, "protocol": protocol}
+        )
+    return bindings
 
 
 class _Task:
-    """The pieces of one pod's ECS view, computed once."""
+    """The pieces of one pod's ECS view, each computed once."""
 
     def __init__(
         self,
@@ -124,34 +155,36 @@ class _Task:
         self.pod = pod
         self.meta: Mapping[str, Any] = pod.get("metadata") or {}
         self.status: Mapping[str, Any] = pod.get("status") or {}
-        self.notes = task_keys.annotations_of(pod)
+        notes = self.meta.get("annotations") or {}
+        self.notes: Mapping[str, str] = notes if isinstance(notes, _MAPPINGS) else {}
         self.region, self.account, self.cluster = region, account, cluster_name
-        self.task_definition = task_definition
         self.now = now
-        self.id = ids.task_id(pod)
+        self.id = ids.uid_hex(str(self.meta.get("uid") or ""))
         self.arn = arns.task(region, account, cluster_name, self.id)
-        self.views = pod_state.containers(pod, task_definition)
+        layout = task_containers.layout(pod, task_definition)
+        self.definitions = layout.definitions
+        self.views = pod_state.views(pod, layout)
         self.state: TaskState = pod_state.task_state(pod, self.views, now)
-        overrides = task_keys.json_value(self.notes, task_keys.OVERRIDES, {})
-        self.overrides: Mapping[str, Any] = overrides if isinstance(overrides, _MAPPINGS) else {}
-        self.launch_type = _text(self.notes, task_keys.LAUNCH_TYPE) or "EC2"
-        mode = _network_mode(pod, task_definition)
-        self.awsvpc = mode == "awsvpc" or self.launch_type == "FARGATE"
-        self.definitions = task_containers.definitions_by_k8s_name(
-            {v.k8s_name: v.ecs_name for v in self.views}, task_definition
+        self.rank = RANK[self.state.last_status]
+        overrides = (
+            task_keys.json_value(self.notes, task_keys.OVERRIDES, {})
+            if task_keys.OVERRIDES in self.notes
+            else {}
         )
-
-    @property
-    def rank(self) -> int:
-        return RANK[self.state.last_status]
+        self.overrides: Mapping[str, Any] = overrides if isinstance(overrides, _MAPPINGS) else {}
+        given = self.overrides.get("containerOverrides") or []
+        #: The container overrides (entries that are objects), in the order given.
+        self.container_overrides: list[Mapping[str, Any]] = [
+            o for o in given if isinstance(o, _MAPPINGS)
+        ]
+        self.launch_type = _text(self.notes, task_keys.LAUNCH_TYPE) or "EC2"
+        self.awsvpc = self.launch_type == "FARGATE" or (
+            _network_mode(self.notes, task_definition) == "awsvpc"
+        )
+        # Shared by every container of an awsvpc task (each gets its own copy).
+        self.interface = self._network_interface()
 
     # -- times ---------------------------------------------------------------------------
-    def started_at(self) -> datetime | None:
-        if self.rank < RANK["RUNNING"]:
-            return None
-        starts = [s for s in (v.started_at() for v in self.views) if s is not None]
-        return max(starts) if starts else None
-
     def stopping_at(self) -> datetime | None:
         if self.state.desired_status != "STOPPED":
             return None
@@ -165,36 +198,21 @@ class _Task:
             self.meta.get("creationTimestamp")
         )
 
-    def execution_stopped_at(self) -> datetime | None:
-        if self.state.last_status != "STOPPED":
-            return None
-        ends = [f for f in (v.finished_at() for v in self.views) if f]
-        return max(ends) if ends else None
-
-    def stopped_at(self) -> datetime | None:
-        if self.state.last_status != "STOPPED":
-            return None
-        candidates = [t for t in (self.execution_stopped_at(), self.stopping_at()) if t]
-        return max(candidates) if candidates else None
-
     # -- containers ----------------------------------------------------------------------
+    def override(self, view: ContainerView) -> Mapping[str, Any]:
+        for given in self.container_overrides:
+            if given.get("name") == view.ecs_name:
+                return given
+        return _NO_OVERRIDE
+
     def container(self, view: ContainerView) -> dict[str, Any]:
-        definition = self.definitions.get(view.k8s_name, {})
-        override = next(
-            (
-                o
-                for o in self.overrides.get("containerOverrides") or []
-                if isinstance(o, _MAPPINGS) and o.get("name") == view.ecs_name
-            ),
-            {},
-        )
-        status = view.status or {}
-        kind, _ = view.state
-        last = CONTAINER_STATUS.get(kind or "waiting", "PENDING")
-        if view.terminated is not None and not view.running:
+        definition = self.definitions.get(view.k8s_name) or {}
+        if self.state.last_status == "STOPPED" or (
+            view.terminated is not None and not view.running
+        ):
             last = "STOPPED"
-        if self.state.last_status == "STOPPED":
-            last = "STOPPED"
+        else:
+            last = CONTAINER_STATUS.get(view.state[0] or "waiting", "PENDING")
         out: dict[str, Any] = {
             "containerArn": arns.container(
                 self.region,
@@ -207,11 +225,12 @@ class _Task:
             "name": view.ecs_name,
             "image": str(definition.get("image") or view.spec.get("image") or ""),
             "lastStatus": last,
-            "networkBindings": self.network_bindings(view, definition),
-            "networkInterfaces": self.network_interfaces(),
+            "networkBindings": [] if self.awsvpc else _network_bindings(view, definition),
+            "networkInterfaces": [dict(self.interface)] if self.interface else [],
             "healthStatus": _container_health(view, self.now),
-            **_sizes(definition, override),
         }
+        _sizes(out, definition, self.override(view))
+        status = view.status or {}
         digest = _digest(str(status.get("imageID") or ""))
         if digest:
             out["imageDigest"] = digest
@@ -226,36 +245,15 @@ class _Task:
             out["reason"] = reason
         return out
 
-    def network_bindings(
-        self, view: ContainerView, definition: Mapping[str, Any]
-    ) -> list[dict[str, Any]]:
-        if self.awsvpc or view.never_started:
-            return []
-        host_ports = {
-            (p.get("containerPort"), str(p.get("protocol", "TCP")).lower()): p.get("hostPort")
-            for p in view.spec.get("ports") or []
-        }
-        bindings = []
-        for mapping in definition.get("portMappings") or []:
-            port = mapping.get("containerPort")
-            if not isinstance(port, int):
-                continue
-            protocol = "udp" if str(mapping.get("protocol", "tcp")).lower() == "udp" else "tcp"
-            host = host_ports.get((port, protocol)) or port
-            bindings.append(
-                {"bindIP": "0.0.0.0", "containerPort": port, "hostPort": host, "protocol": protocol}
-            )
-        return bindings
-
-    def network_interfaces(self) -> list[dict[str, Any]]:
+    def _network_interface(self) -> dict[str, Any] | None:
         ip = self.status.get("podIP")
         if not self.awsvpc or not ip:
-            return []
+            return None
         interface = {"attachmentId": ids.attachment_id(self.id), "privateIpv4Address": str(ip)}
         v6 = [p.get("ip") for p in self.status.get("podIPs") or [] if ":" in str(p.get("ip", ""))]
         if v6:
             interface["ipv6Address"] = str(v6[0])
-        return [interface]
+        return interface
 
     def attachments(self) -> list[dict[str, Any]]:
         if not self.awsvpc:
@@ -272,17 +270,46 @@ class _Task:
         return [attachment]
 
     def overrides_out(self) -> dict[str, Any]:
-        given = {
-            o.get("name"): o
-            for o in self.overrides.get("containerOverrides") or []
-            if isinstance(o, _MAPPINGS)
-        }
+        if not self.overrides:  # the usual case: RunTask without overrides
+            return {
+                "containerOverrides": [{"name": v.ecs_name} for v in self.views],
+                "inferenceAcceleratorOverrides": [],
+            }
+        given = {o.get("name"): o for o in self.container_overrides}
         result = {k: v for k, v in self.overrides.items() if k != "containerOverrides"}
         result["containerOverrides"] = [
             dict(given.get(v.ecs_name) or {"name": v.ecs_name}) for v in self.views
         ]
         result.setdefault("inferenceAcceleratorOverrides", [])
         return result
+
+    def times(self) -> dict[str, datetime]:
+        """The task's timestamps that are known (see the module docs), in ECS's order."""
+        status, views, last = self.status, self.views, self.state.last_status
+        started = [s for s in (v.started_at() for v in views) if s is not None]
+        times: dict[str, datetime] = {}
+        created = k8s_time.parse(self.meta.get("creationTimestamp"))
+        if created is not None:
+            times["createdAt"] = created
+        pull_started = k8s_time.parse(status.get("startTime"))
+        if pull_started is not None:
+            times["pullStartedAt"] = pull_started
+        if started:
+            times["pullStoppedAt"] = min(started)
+            if self.rank >= RANK["RUNNING"]:
+                times["startedAt"] = max(started)
+        stopping = self.stopping_at()
+        if stopping is not None:
+            times["stoppingAt"] = stopping
+        if last == "STOPPED":
+            ends = [f for f in (v.finished_at() for v in views) if f]
+            execution_stopped = max(ends) if ends else None
+            if execution_stopped is not None:
+                times["executionStoppedAt"] = execution_stopped
+            candidates = [t for t in (execution_stopped, stopping) if t]
+            if candidates:
+                times["stoppedAt"] = max(candidates)
+        return times
 
 
 def pod_to_task(
@@ -305,21 +332,20 @@ def pod_to_task(
         task_definition=task_definition,
         now=now,
     )
-    notes = t.notes
+    notes, state = t.notes, t.state
+    version = str(t.meta.get("resourceVersion", ""))
     task: dict[str, Any] = {
         "taskArn": t.arn,
         "clusterArn": arns.cluster(region, account, cluster_name),
-        "lastStatus": t.state.last_status,
-        "desiredStatus": t.state.desired_status,
+        "lastStatus": state.last_status,
+        "desiredStatus": state.desired_status,
         "healthStatus": _task_health(t.views, now),
         "launchType": t.launch_type,
         "containers": [t.container(v) for v in t.views],
         "attachments": t.attachments(),
         "overrides": t.overrides_out(),
         "enableExecuteCommand": notes.get(task_keys.ENABLE_EXECUTE_COMMAND) == "true",
-        "version": int(str(t.meta.get("resourceVersion")))
-        if str(t.meta.get("resourceVersion", "")).isdigit()
-        else 1,
+        "version": int(version) if version.isdigit() else 1,
         "group": _text(notes, task_keys.GROUP)
         or f"family:{(task_definition or {}).get('family', '')}",
     }
@@ -338,34 +364,28 @@ def pod_to_task(
     provider = _text(notes, task_keys.CAPACITY_PROVIDER)
     if provider:
         task["capacityProviderName"] = provider
-    times = {
-        "createdAt": k8s_time.parse(t.meta.get("creationTimestamp")),
-        "pullStartedAt": k8s_time.parse(t.status.get("startTime")),
-        "pullStoppedAt": min((s for v in t.views if (s := v.started_at())), default=None),
-        "startedAt": t.started_at(),
-        "stoppingAt": t.stopping_at(),
-        "executionStoppedAt": t.execution_stopped_at(),
-        "stoppedAt": t.stopped_at(),
-    }
-    task.update({k: v for k, v in times.items() if v is not None})
-    if pod_state.scheduled(pod) and t.status.get("startTime"):
+    task.update(t.times())
+    start_time = t.status.get("startTime")
+    if start_time and pod_state.scheduled(pod):
         unknown = t.status.get("phase") == "Unknown"
         task["connectivity"] = "DISCONNECTED" if unknown else "CONNECTED"
-        task["connectivityAt"] = k8s_time.parse(t.status.get("startTime"))
-    if t.state.desired_status == "STOPPED":
-        if t.state.stop_code:
-            task["stopCode"] = t.state.stop_code
-        if t.state.stopped_reason:
-            task["stoppedReason"] = t.state.stopped_reason
+        task["connectivityAt"] = k8s_time.parse(start_time)
+    if state.desired_status == "STOPPED":
+        if state.stop_code:
+            task["stopCode"] = state.stop_code
+        if state.stopped_reason:
+            task["stoppedReason"] = state.stopped_reason
     if node is not None:
         node_labels = task_keys.labels_of(node)
         zone = next((node_labels[k] for k in task_keys.ZONE_LABELS if node_labels.get(k)), None)
         if zone:
             task["availabilityZone"] = zone
-        if t.launch_type in ("EC2", "EXTERNAL") and ids.container_instance_id(node):
-            task["containerInstanceArn"] = arns.container_instance(
-                region, account, cluster_name, ids.container_instance_id(node)
-            )
+        if t.launch_type in ("EC2", "EXTERNAL"):
+            instance_id = ids.container_instance_id(node)
+            if instance_id:
+                task["containerInstanceArn"] = arns.container_instance(
+                    region, account, cluster_name, instance_id
+                )
     if t.launch_type == "FARGATE":
         task["platformVersion"] = _platform_version(notes)
         task["platformFamily"] = "Linux"
