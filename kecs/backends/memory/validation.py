@@ -209,6 +209,28 @@ def _is_zero(value: object) -> bool:
     return value == 0 or value == "0%"
 
 
+#: Label sets found valid (the pods of one workload or task definition share theirs).
+_VALID_LABEL_SETS: dict[tuple[tuple[str, str], ...], None] = {}
+_MAX_VALID_LABEL_SETS = 1024
+
+
+def _validate_labels(kind: ResourceKind, name: str, labels: dict[str, str]) -> None:
+    try:
+        items = tuple(labels.items())
+        known = items in _VALID_LABEL_SETS
+    except TypeError:  # an unhashable value: the checks below reject it
+        items, known = (), False
+    if known:
+        return
+    for key, value in labels.items():
+        if not k8s_grammar.is_qualified_name(key) or not k8s_grammar.is_label_value(value):
+            raise Invalid(f'{kind.kind} "{name}" is invalid: metadata.labels: {key}={value}')
+    if items:
+        if len(_VALID_LABEL_SETS) >= _MAX_VALID_LABEL_SETS:
+            del _VALID_LABEL_SETS[next(iter(_VALID_LABEL_SETS))]
+        _VALID_LABEL_SETS[items] = None
+
+
 def validate_meta(kind: ResourceKind, obj: Object) -> None:
     """Names, labels, annotation size and finalizer names, for every kind."""
     meta = obj.get("metadata") or {}
@@ -220,9 +242,9 @@ def validate_meta(kind: ResourceKind, obj: Object) -> None:
     )
     if not legal:
         raise Invalid(f'{kind.kind} "{name}" is invalid: metadata.name: Invalid value')
-    for key, value in (meta.get("labels") or {}).items():
-        if not k8s_grammar.is_qualified_name(key) or not k8s_grammar.is_label_value(value):
-            raise Invalid(f'{kind.kind} "{name}" is invalid: metadata.labels: {key}={value}')
+    labels = meta.get("labels")
+    if labels:
+        _validate_labels(kind, name, labels)
     annotations = meta.get("annotations") or {}
     # UTF-8 bytes; an ASCII string (the usual annotation) has as many as characters.
     size = sum(

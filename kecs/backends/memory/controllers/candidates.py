@@ -131,14 +131,35 @@ class Index:
     def __init__(self, nodes: NodeCache) -> None:
         self.nodes = nodes
         self._kinds: dict[Hashable, Candidates] = {}
+        #: the spec parts and requests the last :func:`pod_kind` was worked out from, and it
+        self._last: tuple[Any, Any, Any, Any, str | None, Hashable] | None = None
         nodes.changed.append(self._changed)
 
     def _changed(self, info: NodeInfo) -> None:
         for candidates in self._kinds.values():
             candidates.offer(info)
 
-    def best(self, spec: Object, requests: dict[str, int], owner: str | None) -> str | None:
+    def kind(self, spec: Object, requests: dict[str, int], owner: str | None) -> Hashable:
+        """:func:`pod_kind`, remembered for the last parts read: stored objects are never
+        changed in place and the pods of a workload or task definition share their spec parts
+        (and :meth:`NodeCache.requests` its answer), so the same objects mean the same kind."""
+        parts = (spec.get("tolerations"), spec.get("nodeSelector"), spec.get("affinity"))
+        last = self._last
+        if (
+            last is not None
+            and last[0] is parts[0]
+            and last[1] is parts[1]
+            and last[2] is parts[2]
+            and last[3] is requests
+            and last[4] == owner
+        ):
+            return last[5]
         key = pod_kind(spec, requests, owner)
+        self._last = (*parts, requests, owner, key)
+        return key
+
+    def best(self, spec: Object, requests: dict[str, int], owner: str | None) -> str | None:
+        key = self.kind(spec, requests, owner)
         candidates = self._kinds.pop(key, None)
         if candidates is None:
             if len(self._kinds) >= MAX_KINDS:

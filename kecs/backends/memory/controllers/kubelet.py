@@ -112,14 +112,21 @@ class Kubelet:
                 self.server.delete(kinds.POD, *key, grace=0)
             return
         now = self.manager.now()
-        if rt is None or rt.uid != meta["uid"]:
+        fresh = rt is None or rt.uid != meta["uid"]
+        if fresh:
             rt = self.runtimes[key] = PodRuntime(pod, now, self.behaviour)
-        self._image_changes(pod, rt, now)
-        if meta.get("deletionTimestamp"):
-            self._terminate(pod, rt, now)
-        elif not self._deadline(pod, rt, now):
-            self._step(pod, rt, now)
-        phase, reason, message = self._phase(pod, rt)
+        assert rt is not None
+        if fresh and self._starts_at_once(pod, rt) and self._start_at_once(pod, rt, now):
+            phase, reason, message = "Running", None, None
+            timed = False
+        else:
+            self._image_changes(pod, rt, now)
+            if meta.get("deletionTimestamp"):
+                self._terminate(pod, rt, now)
+            elif not self._deadline(pod, rt, now):
+                self._step(pod, rt, now)
+            phase, reason, message = self._phase(pod, rt)
+            timed = True
         if reason is None and status.get("reason") == "DeadlineExceeded":
             reason, message = status["reason"], status.get("message")
         new_status = render(
@@ -136,7 +143,7 @@ class Kubelet:
         if rt.done and meta.get("deletionTimestamp"):
             self.server.delete(kinds.POD, *key, grace=0)
             return
-        due = rt.next_due(now)
+        due = rt.next_due(now) if timed else None
         if due is not None and due > now:
             self.manager.enqueue_at(NAME, key, due)
 
@@ -153,6 +160,48 @@ class Kubelet:
         return "Running", None, None
 
     # -- running ---------------------------------------------------------------------------
+
+    def _starts_at_once(self, pod: Object, rt: PodRuntime) -> bool:
+        """Whether a pod the kubelet has just taken on runs every container now, in one step:
+        no simulator rule that could delay, fail or crash anything (pulls, slow starts,
+        crashes), no init containers, no deadline, not being deleted, every image valid and
+        every environment source present. That is the common case (a task, a replica), and
+        :meth:`_start_at_once` then does what :meth:`_step` would, with no timer left."""
+        behaviour = self.behaviour
+        if behaviour.pull_failures or behaviour.slow_starts or behaviour.crashes:
+            return False
+        spec = pod["spec"]
+        if (
+            spec.get("initContainers")
+            or spec.get("activeDeadlineSeconds") is not None
+            or pod["metadata"].get("deletionTimestamp")
+        ):
+            return False
+        for c in rt.containers:
+            if c.role != "app" or images.normalize(c.image) is None:
+                return False
+            if config_error(self.server, pod, c.name) is not None:
+                return False
+        return True
+
+    def _start_at_once(self, pod: Object, rt: PodRuntime, now: datetime) -> bool:
+        """Start every container of a pod :meth:`_starts_at_once` accepted, as :meth:`_step`
+        (through :meth:`_drive` and :meth:`_prepare`) would; ``False`` (nothing done) when the
+        node has no pod IP left, which :meth:`_step` then reports as it always does."""
+        spec, meta = pod["spec"], pod["metadata"]
+        info = self.nodes.infos[spec["nodeName"]]
+        key = (meta["namespace"], meta["name"])
+        ip = info.address if spec.get("hostNetwork") else info.allocate_ip(key)
+        if ip is None:
+            return False
+        rt.ip = ip
+        for c in rt.containers:
+            c.pulled = True
+            c.pull_attempts = 0
+            c.pull_failed_at = c.pull_retry_at = None
+            c.start(now, rt.uid, self.behaviour)
+        self.config_waiting.discard(key)
+        return True
 
     def _step(self, pod: Object, rt: PodRuntime, now: datetime) -> None:
         if now < rt.sandbox_at:
