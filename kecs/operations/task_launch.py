@@ -12,6 +12,11 @@ pods idempotently:
   ECS's ``ConflictException`` naming the existing tasks (``resourceIds``): each pod keeps a
   digest of its request (annotation ``kecs.dev/run-request``). A task of that token that
   failed placement (its pod was deleted) is tried again by a retry.
+- **plans**: everything but the client token, the pod names and StartTask's Nodes is a pure
+  function of what the call reads (revision, cluster Namespace) and of its parameters, so
+  it is remembered in the context's memo (:class:`Plan`, checked against the
+  ``(uid, resourceVersion)`` of both); each task's pod is a fresh copy of the plan's,
+  handed over to the backend (``Backend.create(handed_over=True)``: no second copy).
 - **tags**: ``tags`` are validated as for TagResource; ``propagateTags=TASK_DEFINITION``
   copies the task definition's tags first (the request's win on equal keys; ``SERVICE`` is
   refused, as ECS refuses it outside services); ``enableECSManagedTags`` adds
@@ -33,9 +38,10 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
+
+import attrs
 
 from kecs.backends import kinds
 from kecs.backends.base import Object
@@ -117,13 +123,22 @@ def task_tags(cluster: ClusterRef, revision: Revision, params: Params) -> Tags:
     return tags
 
 
-def request_digest(params: Params) -> str:
-    unchanged = {k: v for k, v in params.items() if k != "clientToken"}
-    return names.digest(json.dumps(unchanged, sort_keys=True, default=str), length=32)
+#: ``json.dumps(..., sort_keys=True, default=str)`` made once (not an encoder per call).
+_REQUEST_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
 
 
-def pod_name(ctx: RequestContext, cluster: ClusterRef, family: str, token: str, index: int) -> str:
-    base = names.readable(family)[:40].rstrip("-") or "task"
+def canonical_request(params: Params) -> str:
+    """All the request's parameters but ``clientToken``, as canonical JSON: what identifies
+    the request, for idempotency (its digest) and for :data:`PLANS`. Exact, since the
+    parameters were decoded from JSON (``default=str`` only keeps odd callers working)."""
+    return _REQUEST_ENCODER.encode({k: v for k, v in params.items() if k != "clientToken"})
+
+
+def _name_base(family: str) -> str:
+    return names.readable(family)[:40].rstrip("-") or "task"
+
+
+def _pod_name(base: str, ctx: RequestContext, cluster: ClusterRef, token: str, index: int) -> str:
     key = names.digest(ctx.account_id, ctx.region, cluster.name, token, str(index), length=20)
     return f"{base}-{key}"
 
@@ -132,127 +147,216 @@ def _notes(params: Params) -> list[str]:
     return [f"{key}: {text}" for key, text in _NOTED.items() if params.get(key)]
 
 
-class _Builder:
-    """Pods of one request; a pod is built once per distinct placement and copied (the last
-    pod of a placement takes the built one itself, unless it is pinned to a node: pinning
-    edits node selector terms the placement mapping may share)."""
+#: :func:`task_pod`'s client token while a pod is a :class:`Plan`'s base; each task's copy
+#: gets the request's own (same annotation, so the annotations keep their order).
+_TOKEN_PLACEHOLDER = "-"
+#: :data:`kecs.operations.context.Memo` key prefix of remembered :class:`Plan`\ s.
+PLANS = "task-launch-plan"
+
+PlacementKey = tuple[str, str | None]
+
+
+def _placement_key(placement: Placement) -> PlacementKey:
+    return (placement.launch_type, placement.capacity_provider)
+
+
+@attrs.frozen
+class Plan:
+    """What a RunTask/StartTask request makes, whatever its ``clientToken``: a pure function
+    of the task definition's stored revision, the cluster's Namespace, the parameters but
+    ``clientToken`` (and StartTask's Node names, which only pin each copy), the account and
+    the region.
+
+    So a plan is remembered in the context's memo (:data:`PLANS`), keyed by the cluster,
+    the revision's name and :func:`canonical_request`, for as long as the revision's and
+    the Namespace's ``(uid, resourceVersion)`` are those read by the call: re-registering,
+    deregistering or re-tagging the revision, or any change to the cluster, makes a new
+    plan. Shared by the calls that find it: never modify one (each task's pod is a copy).
+    """
+
+    digest: str
+    tags: Tags
+    #: RunTask's placements (from the cluster's providers and the parameters); ``None`` for
+    #: StartTask, whose placements name Nodes read on every call.
+    placements: tuple[Placement, ...] | None
+    #: The pod of each (launch type, capacity provider) with a placeholder name and client
+    #: token, unpinned; the identity it runs as.
+    pods: Mapping[PlacementKey, Object]
+    identity: TaskIdentity | None
+    name_base: str
+
+
+def _build_pod(
+    ctx: RequestContext,
+    cluster: ClusterRef,
+    revision: Revision,
+    params: Params,
+    tags: Tags,
+    placement: Placement,
+) -> tuple[Object, TaskIdentity]:
+    td = revision.task_definition
+    try:
+        pod = task_pod(
+            revision.obj["template"],
+            name="task",
+            namespace=cluster.namespace,
+            cluster_name=cluster.name,
+            account=ctx.account_id,
+            region=ctx.region,
+            task_definition=td,
+            overrides=params.get("overrides"),
+            started_by=params.get("startedBy"),
+            group=params.get("group"),
+            launch_type=placement.launch_type,
+            capacity_provider=placement.capacity_provider,
+            tags=tags,
+            enable_execute_command=bool(params.get("enableExecuteCommand")),
+            client_token=_TOKEN_PLACEHOLDER,
+            network_configuration=params.get("networkConfiguration"),
+            platform_version=params.get("platformVersion"),
+        )
+        return task_wiring.wire_pod(
+            pod,
+            td,
+            account=ctx.account_id,
+            region=ctx.region,
+            cluster_name=cluster.name,
+            group_selector=group_selector(params.get("group") or default_group(td)),
+            overrides=params.get("overrides"),
+            constraints=params.get("placementConstraints") or (),
+            strategies=params.get("placementStrategy") or (),
+            launch_type=placement.launch_type,
+            node_selection=capacity.node_selection(
+                placement.capacity_provider, placement.launch_type
+            ),
+            network_configuration=params.get("networkConfiguration"),
+            handed_over=True,  # task_pod's fresh pod
+        )
+    except MappingError as exc:
+        raise InvalidParameterException(str(exc)) from None
+
+
+def make_plan(
+    ctx: RequestContext,
+    cluster: ClusterRef,
+    revision: Revision,
+    params: Params,
+    request: str,
+    placements: Sequence[Placement],
+    *,
+    start: bool,
+) -> Plan:
+    """Check the request against the definition and build one pod per distinct placement
+    (``InvalidParameterException`` and ``ClientException`` as ECS answers them)."""
+    td = revision.task_definition
+    check_compatibility(td, params, placements)
+    tags = task_tags(cluster, revision, params)
+    digest = names.digest(request, length=32)
+    notes = _notes(params)
+    pods: dict[PlacementKey, Object] = {}
+    identity: TaskIdentity | None = None
+    for placement in placements:
+        key = _placement_key(placement)
+        if key in pods:
+            continue
+        pod, identity = _build_pod(ctx, cluster, revision, params, tags, placement)
+        annotations = pod["metadata"]["annotations"]
+        annotations[REQUEST_DIGEST] = digest
+        if notes:
+            known = task_keys.json_value(annotations, task_keys.NOTES, [])
+            merged = [*(known if isinstance(known, list) else []), *notes]
+            annotations[task_keys.NOTES] = task_keys.dump(merged)
+        pods[key] = pod
+    return Plan(
+        digest=digest,
+        tags=tags,
+        placements=None if start else tuple(placements),
+        pods=pods,
+        identity=identity,
+        name_base=_name_base(str(td["family"])),
+    )
+
+
+def _plan_key(
+    ctx: RequestContext, cluster: ClusterRef, revision: Revision, request: str, start: bool
+) -> Hashable:
+    return (
+        PLANS,
+        ctx.account_id,
+        ctx.region,
+        cluster.namespace,
+        revision.obj["metadata"]["name"],
+        start,
+        request,
+    )
+
+
+def _plan_version(cluster: ClusterRef, revision: Revision) -> Hashable:
+    ns, rev = cluster.obj["metadata"], revision.obj["metadata"]
+    return (ns.get("uid"), ns.get("resourceVersion"), rev.get("uid"), rev.get("resourceVersion"))
+
+
+class _Launch:
+    """The pods of one request: fresh copies of its plan's, with the request's client token,
+    their names and (StartTask) their Node."""
 
     def __init__(
-        self,
-        ctx: RequestContext,
-        cluster: ClusterRef,
-        revision: Revision,
-        params: Params,
-        tags: Tags,
-        token: str,
-        placements: Sequence[Placement] = (),
+        self, ctx: RequestContext, cluster: ClusterRef, revision: Revision, plan: Plan, token: str
     ) -> None:
-        self.ctx, self.cluster, self.revision, self.params = ctx, cluster, revision, params
-        self.tags, self.token = tags, token
-        self.digest = request_digest(params)
-        self.notes = _notes(params)
-        self.identity: TaskIdentity | None = None
-        self._built: dict[tuple[str, str | None], Object] = {}
-        self._uses = Counter((p.launch_type, p.capacity_provider) for p in placements)
+        self.ctx, self.cluster, self.revision, self.plan = ctx, cluster, revision, plan
+        self.token, self.digest = token, plan.digest
 
-    def _base(self, placement: Placement) -> Object:
-        key = (placement.launch_type, placement.capacity_provider)
-        if key not in self._built:
-            params, td = self.params, self.revision.task_definition
-            try:
-                pod = task_pod(
-                    self.revision.obj["template"],
-                    name="task",
-                    namespace=self.cluster.namespace,
-                    cluster_name=self.cluster.name,
-                    account=self.ctx.account_id,
-                    region=self.ctx.region,
-                    task_definition=td,
-                    overrides=params.get("overrides"),
-                    started_by=params.get("startedBy"),
-                    group=params.get("group"),
-                    launch_type=placement.launch_type,
-                    capacity_provider=placement.capacity_provider,
-                    tags=self.tags,
-                    enable_execute_command=bool(params.get("enableExecuteCommand")),
-                    client_token=self.token,
-                    network_configuration=params.get("networkConfiguration"),
-                    platform_version=params.get("platformVersion"),
-                )
-                pod, self.identity = task_wiring.wire_pod(
-                    pod,
-                    td,
-                    account=self.ctx.account_id,
-                    region=self.ctx.region,
-                    cluster_name=self.cluster.name,
-                    group_selector=group_selector(params.get("group") or default_group(td)),
-                    overrides=params.get("overrides"),
-                    constraints=params.get("placementConstraints") or (),
-                    strategies=params.get("placementStrategy") or (),
-                    launch_type=placement.launch_type,
-                    node_selection=capacity.node_selection(
-                        placement.capacity_provider, placement.launch_type
-                    ),
-                    network_configuration=params.get("networkConfiguration"),
-                    handed_over=True,  # task_pod's fresh pod
-                )
-            except MappingError as exc:
-                raise InvalidParameterException(str(exc)) from None
-            annotations = pod["metadata"]["annotations"]
-            annotations[REQUEST_DIGEST] = self.digest
-            if self.notes:
-                known = task_keys.json_value(annotations, task_keys.NOTES, [])
-                merged = [*(known if isinstance(known, list) else []), *self.notes]
-                annotations[task_keys.NOTES] = task_keys.dump(merged)
-            self._built[key] = pod
-        return self._built[key]
+    def name(self, index: int) -> str:
+        return _pod_name(self.plan.name_base, self.ctx, self.cluster, self.token, index)
 
     def pod(self, index: int, placement: Placement) -> Object:
-        key = (placement.launch_type, placement.capacity_provider)
-        base = self._base(placement)
-        self._uses[key] -= 1
-        pod = base if self._uses[key] == 0 and not placement.node else copy_json(base)
-        family = str(self.revision.task_definition["family"])
-        pod["metadata"]["name"] = pod_name(self.ctx, self.cluster, family, self.token, index)
+        """A new pod, sharing nothing with the plan or any other pod: it can be handed over."""
+        pod = copy_json(self.plan.pods[_placement_key(placement)])
+        metadata = pod["metadata"]
+        metadata["name"] = self.name(index)
+        metadata["annotations"][task_keys.CLIENT_TOKEN] = self.token
         if placement.node:
             pin_to_node(pod, placement.node)
         return pod
 
 
-def _same_request(pod: Object, builder: _Builder) -> bool:
+def _same_request(pod: Object, launch: _Launch) -> bool:
     notes = task_keys.annotations_of(pod)
     return (
-        notes.get(task_keys.CLIENT_TOKEN) == builder.token
-        and notes.get(REQUEST_DIGEST) == builder.digest
+        notes.get(task_keys.CLIENT_TOKEN) == launch.token
+        and notes.get(REQUEST_DIGEST) == launch.digest
     )
 
 
-def _conflict(ctx: RequestContext, builder: _Builder, family: str) -> ConflictException:
+def _conflict(ctx: RequestContext, launch: _Launch) -> ConflictException:
     existing = []
     for index in range(MAX_COUNT):
-        name = pod_name(ctx, builder.cluster, family, builder.token, index)
+        name = launch.name(index)
         try:
-            pod = ctx.backend.get(kinds.POD, name, builder.cluster.namespace)
+            pod = ctx.backend.get(kinds.POD, name, launch.cluster.namespace)
         except NotFound:
             continue
-        existing.append(task_arn(ctx, builder.cluster.name, pod))
+        existing.append(task_arn(ctx, launch.cluster.name, pod))
     return ConflictException(CONFLICT_MESSAGE, resourceIds=existing)
 
 
-def _create(ctx: RequestContext, builder: _Builder, pod: Object) -> Object:
-    """Create the pod, or return the one a previous identical request created."""
-    name, namespace = pod["metadata"]["name"], builder.cluster.namespace
+def _create(ctx: RequestContext, launch: _Launch, index: int, placement: Placement) -> Object:
+    """Create the task's pod, or return the one a previous identical request created."""
+    name, namespace = launch.name(index), launch.cluster.namespace
     backend = ctx.backend
     for _ in range(3):
         with contextlib.suppress(AlreadyExists):
-            backend.create(pod, shared=True)  # the answer is not used
+            # Handed over: the backend may keep this very dict (even when it refuses it,
+            # after defaulting it in place), so every attempt builds its own. The answer
+            # is not used.
+            backend.create(launch.pod(index, placement), shared=True, handed_over=True)
         # Only read from here on (compared, rendered): the backend need not copy it.
         found = backend.find(kinds.POD, namespace, names=[name], shared=True)
         if not found:
             continue  # deleted between the two calls: create it again
         existing = found[0]
-        if not _same_request(existing, builder):
-            raise _conflict(ctx, builder, str(builder.revision.task_definition["family"]))
+        if not _same_request(existing, launch):
+            raise _conflict(ctx, launch)
         return existing
     raise ClientException(UNABLE_TO_DESCRIBE)
 
@@ -275,19 +379,28 @@ def launch(ctx: RequestContext, params: Params, *, start: bool) -> Params:
     if not 1 <= count <= MAX_COUNT:
         raise InvalidParameterException(f"count must be between 1 and {MAX_COUNT}.")
     revision = load_task_definition(ctx, params["taskDefinition"])
-    td = revision.task_definition
-    placements: Sequence[Placement] = (
-        start_placements(ctx, cluster, params) if start else run_placements(cluster, params, count)
+    # StartTask's Nodes are read on every call (only their names differ from a plan's).
+    started = start_placements(ctx, cluster, params) if start else None
+    request = canonical_request(params)
+    key, version = (
+        _plan_key(ctx, cluster, revision, request, start),
+        _plan_version(cluster, revision),
     )
-    check_compatibility(td, params, placements)
-    tags = task_tags(cluster, revision, params)
+    plan: Plan | None = ctx.memo.get(key, version)
+    if plan is None:
+        if started is None:
+            placements: Sequence[Placement] = run_placements(cluster, params, count)
+        else:
+            placements = started
+        plan = make_plan(ctx, cluster, revision, params, request, placements, start=start)
+        ctx.memo.put(key, version, plan)
+    placements = started if started is not None else plan.placements or ()
     token = params.get("clientToken") or uuid.uuid4().hex
-    builder = _Builder(ctx, cluster, revision, params, tags, token, placements)
-    pods = [builder.pod(index, placement) for index, placement in enumerate(placements)]
     sweep_cluster(ctx, cluster)
-    if builder.identity is not None:
-        ensure_identity(ctx, cluster, builder.identity)
-    created = [_create(ctx, builder, pod) for pod in pods]
+    if plan.identity is not None:
+        ensure_identity(ctx, cluster, plan.identity)
+    launch = _Launch(ctx, cluster, revision, plan, token)
+    created = [_create(ctx, launch, index, placement) for index, placement in enumerate(placements)]
     tasks: list[Object] = []
     failures: list[Params] = []
     for pod, placement in zip(created, placements, strict=True):
@@ -297,5 +410,5 @@ def launch(ctx: RequestContext, params: Params, *, start: bool) -> Params:
         else:
             _discard(ctx, cluster.namespace, pod)
             failures.append(failure)
-    renderer = TaskRenderer(ctx, cluster, known=[td])
-    return {"tasks": renderer.render_all(tasks, include_tags=bool(tags)), "failures": failures}
+    renderer = TaskRenderer(ctx, cluster, known=[revision.task_definition])
+    return {"tasks": renderer.render_all(tasks, include_tags=bool(plan.tags)), "failures": failures}

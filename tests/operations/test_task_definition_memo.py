@@ -71,6 +71,13 @@ def test_a_revision_deleted_and_its_name_reused_is_read_again() -> None:
     assert described["containerDefinitions"][0]["image"] == "nginx:changed"
 
 
+def _snapshot(memo: Memo) -> dict[str, str]:
+    return {
+        key: json.dumps(value, sort_keys=True, default=repr)
+        for key, value in _remembered(memo).items()
+    }
+
+
 def test_calls_that_read_remembered_revisions_leave_them_unchanged() -> None:
     backend = kecs.MemoryBackend()
     ecs = kecs.client("ecs", backend=backend)
@@ -78,22 +85,30 @@ def test_calls_that_read_remembered_revisions_leave_them_unchanged() -> None:
     ecs.register_task_definition(**TD)
     ecs.describe_task_definition(taskDefinition="web")
     memo = _memo_of(ecs)
-    before = json.dumps(_remembered(memo), sort_keys=True, default=str)
-    assert before != "{}"
-    ecs.run_task(
-        taskDefinition="web",
-        overrides={
+    before = _snapshot(memo)
+    assert before != {}
+    run = {
+        "taskDefinition": "web",
+        "overrides": {
             "containerOverrides": [
                 {"name": "app", "environment": [{"name": "B", "value": "2"}], "memory": 64}
             ]
         },
-        tags=[{"key": "x", "value": "y"}],
-        propagateTags="TASK_DEFINITION",
-    )
+        "tags": [{"key": "x", "value": "y"}],
+        "propagateTags": "TASK_DEFINITION",
+    }
+    ecs.run_task(**run)
     arns = ecs.list_tasks()["taskArns"]
     ecs.describe_tasks(tasks=arns, include=["TAGS"])
     ecs.describe_task_definition(taskDefinition="web:1", include=["TAGS"])
-    assert json.dumps(_remembered(memo), sort_keys=True, default=str) == before
+    after = _snapshot(memo)
+    assert {key: after[key] for key in before} == before
+    # RunTask remembered its plan; running it again (and describing) changes none either.
+    assert len(after) > len(before)
+    ecs.run_task(**run)
+    ecs.describe_tasks(tasks=ecs.list_tasks()["taskArns"], include=["TAGS"])
+    again = _snapshot(memo)
+    assert {key: again[key] for key in after} == after
 
 
 def test_the_memo_is_bounded_and_checks_versions() -> None:
