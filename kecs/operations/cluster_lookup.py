@@ -7,7 +7,8 @@ and shared with the backend: never modified).
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -66,18 +67,39 @@ def cluster_name(ctx: RequestContext, cluster: str | None) -> str | None:
 
     A cluster ARN of another region or account designates no cluster of this caller.
     """
+    return _short_name(ctx.account_id, ctx.region, cluster)
+
+
+def _short_name(account: str, region: str, cluster: str | None) -> str | None:
     value = cluster or mapping.DEFAULT_CLUSTER
     if arns.is_arn(value):
         parsed = arns.parse(value)
         if (
             parsed is None
             or parsed.resource_type != "cluster"
-            or parsed.region != ctx.region
-            or parsed.account != ctx.account_id
+            or parsed.region != region
+            or parsed.account != account
         ):
             return None
         value = parsed.resource
     return value if mapping.is_valid_name(value) else None
+
+
+class _Names(NamedTuple):
+    name: str
+    namespace: str
+    arn: str
+
+
+@functools.lru_cache(maxsize=1024)
+def _names(account: str, region: str, cluster: str | None) -> _Names | None:
+    """What a ``cluster`` parameter designates, by name: a pure function of its inputs
+    (a regular expression, a hash and an ARN spared on every call that names a cluster)."""
+    name = _short_name(account, region, cluster)
+    if name is None:
+        return None
+    namespace = mapping.namespace_name(account, region, name)
+    return _Names(name, namespace, arns.cluster(region, account, name))
 
 
 def cluster_arn(ctx: RequestContext, cluster: str | None) -> str:
@@ -93,10 +115,10 @@ def _is_live(obj: dict[str, Any]) -> bool:
 
 def resolve_cluster(ctx: RequestContext, cluster: str | None) -> ClusterRef:
     """The ACTIVE cluster ``cluster`` names; ``ClusterNotFoundException`` otherwise."""
-    name = cluster_name(ctx, cluster)
-    if name is None:
+    named = _names(ctx.account_id, ctx.region, cluster)
+    if named is None:
         raise ClusterNotFoundException(NOT_FOUND_MESSAGE)
-    namespace = mapping.namespace_name(ctx.account_id, ctx.region, name)
+    name, namespace, arn = named
     # Read only (by every operation that names a cluster): the backend need not copy it.
     found = ctx.backend.find(kinds.NAMESPACE, names=[namespace], shared=True)
     if not found:
@@ -104,12 +126,7 @@ def resolve_cluster(ctx: RequestContext, cluster: str | None) -> ClusterRef:
     obj = found[0]
     if not _is_live(obj) or not mapping.records(obj, ctx.account_id, ctx.region, name):
         raise ClusterNotFoundException(NOT_FOUND_MESSAGE)
-    return ClusterRef(
-        name=name,
-        arn=arns.cluster(ctx.region, ctx.account_id, name),
-        namespace=namespace,
-        obj=obj,
-    )
+    return ClusterRef(name=name, arn=arn, namespace=namespace, obj=obj)
 
 
 def read_cluster(ctx: RequestContext, name: str) -> ClusterState | None:
