@@ -282,8 +282,9 @@ class ApiServer:
             spec, old_spec = new.get("spec"), old.get("spec")
             changed = bump and spec is not old_spec and spec != old_spec
             meta["generation"] = old_meta["generation"] + (1 if changed else 0)
-        meta["resourceVersion"] = self._next_version()
-        namespace = namespace_of(kind, old_meta.get("namespace"))
+        self._version += 1
+        meta["resourceVersion"] = str(self._version)
+        namespace = (old_meta.get("namespace") or "default") if kind.namespaced else ""
         name = old_meta["name"]
         if (
             meta.get("deletionTimestamp")

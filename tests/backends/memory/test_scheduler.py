@@ -201,3 +201,17 @@ def test_pod_ips_are_unique_and_from_the_nodes_range(backend: MemoryBackend) -> 
         prefix = node_cidrs[p["spec"]["nodeName"]].rsplit(".", 2)[0]
         assert p["status"]["podIP"].startswith(prefix)
         assert p["status"]["hostIP"].startswith("10.0.")
+
+
+def test_a_pod_the_autoscaler_cannot_help_still_gets_every_reason() -> None:
+    # The full pass that explains a failure runs only once the autoscaler has declined.
+    taint = {"key": "gpu", "value": "yes", "effect": "NoSchedule"}
+    backend = fresh(nodes=[NodeSpec(taints=[taint]), NodeSpec(labels={"disk": "hdd"})])
+    backend.create(pod("p", nodeSelector={"disk": "hdd"}, containers=[requesting(cpu="64")]))
+    message = condition(backend.get(kinds.POD, "p", NS), "PodScheduled")["message"]  # type: ignore[index]
+    assert message == (
+        "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint "
+        "{gpu: yes}. preemption: 0/2 nodes are available: 1 No preemption victims found for "
+        "incoming pod, 1 Preemption is not helpful for scheduling."
+    )
+    assert len(backend.list(kinds.NODE).items) == 2

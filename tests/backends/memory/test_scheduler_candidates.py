@@ -25,14 +25,14 @@ def _checked(backend: MemoryBackend) -> list[tuple[str | None, str | None]]:
     decisions: list[tuple[str | None, str | None]] = []
     choose = scheduler._choose
 
-    def both(pod: Any, requests: Any, context: Any) -> Any:
+    def both(pod: Any, requests: Any, context: Any, **options: Any) -> Any:
         full = scheduler._pick(pod, requests, context)
         if context is None:
             # The index alone, without the full pass it falls back to when it finds nothing.
             indexed = scheduler.candidates.best(pod["spec"], requests, controller_uid(pod))
             decisions.append((indexed, full[0]))
             assert indexed == full[0], (pod["metadata"]["name"], indexed, full[0])
-        answer = choose(pod, requests, context)
+        answer = choose(pod, requests, context, **options)
         assert answer[0] == full[0]
         return answer
 

@@ -302,6 +302,8 @@ class NodeCache:
             # A status report (the kubelet's): same node, same requests, same phase, so
             # what the previous version of the pod made this cache hold still holds.
             return
+        if old is None and new is not None and not new["spec"].get("nodeName"):
+            return  # a new pod not bound yet: nothing to index or count
         obj = new if new is not None else old
         assert obj is not None
         key = (obj["metadata"]["namespace"], obj["metadata"]["name"])

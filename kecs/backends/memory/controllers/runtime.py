@@ -215,10 +215,12 @@ class Container:
 
 class PodRuntime:
     __slots__ = (
+        "apps",
         "containers",
         "deadline_failed",
         "done",
         "grace",
+        "inits",
         "ip",
         "ref",
         "sandbox_at",
@@ -232,26 +234,26 @@ class PodRuntime:
         meta = pod["metadata"]
         self.uid: str = meta["uid"]
         self.ref = f"{meta['name']}_{meta.get('namespace', 'default')}({self.uid})"
-        self.containers: list[Container] = [
+        inits = [
             Container(c, "sidecar" if c.get("restartPolicy") == "Always" else "init")
             for c in spec.get("initContainers") or ()
-        ] + [Container(c, "app") for c in spec.get("containers") or ()]
-        delay = max((behaviour.start_delay(c.image) for c in self.containers), default=0.0)
-        self.sandbox_at = now + timedelta(seconds=delay)
+        ]
+        apps = [Container(c, "app") for c in spec.get("containers") or ()]
+        self.containers: list[Container] = inits + apps
+        #: init containers and sidecars, in order, and the app containers (roles never change)
+        self.inits: tuple[Container, ...] = tuple(inits)
+        self.apps: tuple[Container, ...] = tuple(apps)
+        if behaviour.slow_starts:
+            delay = max((behaviour.start_delay(c.image) for c in self.containers), default=0.0)
+            self.sandbox_at = now + timedelta(seconds=delay)
+        else:  # no slow-start rule: the sandbox is up at once
+            self.sandbox_at = now
         self.start_time = now
         self.ip: str | None = None
         self.done = False
         self.deadline_failed = False
         self.stop_began: datetime | None = None
         self.grace = 0
-
-    @property
-    def inits(self) -> list[Container]:
-        return [c for c in self.containers if c.role != "app"]
-
-    @property
-    def apps(self) -> list[Container]:
-        return [c for c in self.containers if c.role == "app"]
 
     def container(self, name: str) -> Container | None:
         for container in self.containers:

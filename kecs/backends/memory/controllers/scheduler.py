@@ -136,11 +136,16 @@ class Scheduler:
         context = None
         if self.anti_holders or has_rules(pod["spec"]):
             context = Context(self.server, self.nodes, pod, list(self.anti_holders))
-        node, filters, preemption = self._choose(pod, requests, context)
-        if node is None and self.scale_up is not None and self.scale_up(pod, requests, context):
-            if context is not None:
-                context = Context(self.server, self.nodes, pod, list(self.anti_holders))
-            node, filters, preemption = self._choose(pod, requests, context)
+        # Why no node fits is only needed if the autoscaler does not add one either.
+        explain = self.scale_up is None
+        node, filters, preemption = self._choose(pod, requests, context, explain=explain)
+        if node is None and self.scale_up is not None:
+            if self.scale_up(pod, requests, context):
+                if context is not None:
+                    context = Context(self.server, self.nodes, pod, list(self.anti_holders))
+                node, filters, preemption = self._choose(pod, requests, context)
+            elif context is None:  # the autoscaler changed nothing: explain now
+                node, filters, preemption = self._pick(pod, requests, context)
         if node is not None:
             self.unschedulable.pop(key, None)
             self._bind(pod, node)
@@ -150,14 +155,20 @@ class Scheduler:
         self._set_condition(pod, "False", "Unschedulable", message)
 
     def _choose(
-        self, pod: Object, requests: dict[str, int], context: Context | None
+        self,
+        pod: Object,
+        requests: dict[str, int],
+        context: Context | None,
+        *,
+        explain: bool = True,
     ) -> tuple[str | None, dict[str, int], dict[str, int]]:
-        """The node for ``pod`` and, when there is none, the filters' and preemption's
-        histograms of why (for the message). Without inter-pod rules the candidate index
-        answers in O(log n); with them, or to explain a failure, every node is looked at."""
+        """The node for ``pod`` and, when there is none (and ``explain``), the filters' and
+        preemption's histograms of why (for the message). Without inter-pod rules the
+        candidate index answers in O(log n); with them, or to explain a failure, every node is
+        looked at."""
         if context is None:
             node = self.candidates.best(pod["spec"], requests, controller_uid(pod))
-            if node is not None:
+            if node is not None or not explain:
                 return node, {}, {}
         return self._pick(pod, requests, context)
 
