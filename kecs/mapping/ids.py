@@ -17,6 +17,7 @@ identifiers are pure functions of what the object carries:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import uuid
 from collections.abc import Mapping
@@ -85,15 +86,18 @@ def container_instance_id(node: Mapping[str, Any]) -> str:
 
 def _uuid5(name: str) -> str:
     """``str(uuid.uuid5(_ID_NAMESPACE, name))``, without building a ``UUID`` object."""
-    raw = bytearray(hashlib.sha1(_ID_NAMESPACE_BYTES + name.encode()).digest()[:16])
-    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    text = raw.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    text = hashlib.sha1(_ID_NAMESPACE_BYTES + name.encode()).hexdigest()
+    # Hex digit 12 is the version (5); the top two bits of digit 16 the RFC 4122 variant (10).
+    variant = "89ab"[int(text[16], 16) & 0x3]
+    return f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{variant}{text[17:20]}-{text[20:32]}"
 
 
+@functools.lru_cache(maxsize=8192)
 def container_id(task: str, container_name: str) -> str:
-    """The id part of a container ARN (a UUID, as ECS writes them)."""
+    """The id part of a container ARN (a UUID, as ECS writes them).
+
+    Cached (a pure function of two strings): every Describe/List of a task asks again.
+    """
     return _uuid5(f"container\0{task}\0{container_name}")
 
 

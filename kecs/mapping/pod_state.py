@@ -298,6 +298,10 @@ class TaskState:
     start_failures: tuple[ContainerView, ...]
 
 
+#: The states of tasks with nothing that stops them (shared: a TaskState is immutable).
+_RUNNING = {status: TaskState(status, "RUNNING", None, None, (), ()) for status in ORDER}
+
+
 def _exited_before_deletion(view: ContainerView, requested: datetime | None) -> bool:
     if requested is None:
         return True
@@ -322,10 +326,20 @@ def _last_status(
     exited (``broken``)."""
     phase = (pod.get("status") or {}).get("phase")
     deleted = bool((pod.get("metadata") or {}).get("deletionTimestamp"))
-    running = any(v.running for v in views)
+    # One pass over the containers for the three facts the rules below ask about.
+    running = never_started = False
+    all_terminated = bool(views)
+    for v in views:
+        kind = v.state[0]
+        if kind == "running":
+            running = True
+        elif v.terminated is None:
+            never_started = True
+        if kind != "terminated":
+            all_terminated = False
     if phase in ("Succeeded", "Failed"):
         return "STOPPED"
-    if views and all(v.state[0] == "terminated" for v in views):
+    if all_terminated:
         return "STOPPED"
     if broken and not running:
         return "STOPPED"
@@ -343,10 +357,11 @@ def _last_status(
         return "STOPPING"
     if not running:
         return "PENDING"
-    if any(v.never_started for v in views):
+    if never_started:
         return "ACTIVATING"
-    if any(v.essential and v.still_starting(now) for v in views):
-        return "ACTIVATING"
+    for v in views:
+        if v.essential and v.still_starting(now):
+            return "ACTIVATING"
     return "RUNNING"
 
 
@@ -432,7 +447,7 @@ def task_state(pod: Mapping[str, Any], views: list[ContainerView], now: datetime
         or last == "STOPPED"
     )
     if not stopping:
-        return TaskState(last, "RUNNING", None, None, (), ())
+        return _RUNNING[last]
     code, reason = _evidence(pod, views, exited, failures)
     return TaskState(
         last,

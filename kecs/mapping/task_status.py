@@ -37,6 +37,7 @@ _MAPPINGS = (dict, Mapping)
 
 FARGATE_PLATFORM_VERSION = "1.4.0"
 FARGATE_DEFAULT_STORAGE_GIB = 20
+_ZONE_LABEL, _BETA_ZONE_LABEL = task_keys.ZONE_LABELS  # the first one set wins
 CONTAINER_STATUS = {"running": "RUNNING", "terminated": "STOPPED", "waiting": "PENDING"}
 
 
@@ -58,7 +59,10 @@ def _network_mode(notes: Mapping[str, str], task_definition: Mapping[str, Any] |
 
 
 def _probed(view: ContainerView) -> bool:
-    return isinstance(view.spec.get("readinessProbe"), _MAPPINGS)
+    probe = view.spec.get("readinessProbe")
+    # ``None`` first: most containers have no probe, and ``isinstance`` against the Mapping
+    # ABC (what ``None`` falls through to) is slow.
+    return probe is not None and isinstance(probe, _MAPPINGS)
 
 
 def _container_health(view: ContainerView, now: datetime) -> str:
@@ -122,10 +126,17 @@ def _network_bindings(view: ContainerView, definition: Mapping[str, Any]) -> lis
     port_mappings = definition.get("portMappings")
     if not port_mappings or view.never_started:
         return []
-    host_ports = {
-        (p.get("containerPort"), str(p.get("protocol", "TCP")).lower()): p.get("hostPort")
-        for p in view.spec.get("ports") or []
-    }
+    spec_ports = view.spec.get("ports") or []
+    host_ports = {}
+    for p in spec_ports:
+        if p.get("hostPort"):
+            # Only ports with a host port need the index: without one (the usual case) each
+            # binding's host port is its container port.
+            host_ports = {
+                (p.get("containerPort"), str(p.get("protocol", "TCP")).lower()): p.get("hostPort")
+                for p in spec_ports
+            }
+            break
     bindings = []
     for mapping in port_mappings:
         port = mapping.get("containerPort")
@@ -377,7 +388,7 @@ def pod_to_task(
             task["stoppedReason"] = state.stopped_reason
     if node is not None:
         node_labels = task_keys.labels_of(node)
-        zone = next((node_labels[k] for k in task_keys.ZONE_LABELS if node_labels.get(k)), None)
+        zone = node_labels.get(_ZONE_LABEL) or node_labels.get(_BETA_ZONE_LABEL)
         if zone:
             task["availabilityZone"] = zone
         if t.launch_type in ("EC2", "EXTERNAL"):
