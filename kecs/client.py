@@ -100,6 +100,8 @@ def _timestamp(value: Any) -> Any:
 #: tasks of one response mostly share them).
 _TIMESTAMP_CACHE = 4096
 _Plan = Callable[[Any], Any]
+#: How many key sets one structure shape's plan remembers (see ``_plan``).
+_KEY_SETS = 256
 
 
 class _InProcessJSONParser(parsers.JSONParser):  # type: ignore[misc]
@@ -124,11 +126,13 @@ class _InProcessJSONParser(parsers.JSONParser):  # type: ignore[misc]
         self._tz = get_tzinfo_options()[0]()
 
     def _cached_timestamp(self, value: Any) -> Any:
-        key = value.timestamp() if isinstance(value, datetime) else value
+        # Looked up by the value itself: equal datetimes (the same instant, or the same naive
+        # fields) have the same epoch seconds, so the same parse.
         try:
-            return self._timestamps[key]
+            return self._timestamps[value]
         except (KeyError, TypeError):
             pass
+        key = value.timestamp() if isinstance(value, datetime) else value
         parsed = None
         if type(key) is float or type(key) is int:
             with contextlib.suppress(OSError, OverflowError, ValueError):
@@ -138,7 +142,7 @@ class _InProcessJSONParser(parsers.JSONParser):  # type: ignore[misc]
         if len(self._timestamps) >= _TIMESTAMP_CACHE:
             self._timestamps.clear()
         with contextlib.suppress(TypeError):
-            self._timestamps[key] = parsed
+            self._timestamps[value] = parsed
         return parsed
 
     def _parse_body_as_json(self, body: Any) -> Any:
@@ -158,16 +162,34 @@ class _InProcessJSONParser(parsers.JSONParser):  # type: ignore[misc]
         plans = self._plans
         if kind == "structure" and not shape.is_document_type and not shape.is_tagged_union:
             members: list[tuple[str, str, Shape]] = []
+            # The members a value has, in the shape's order and with their plans (``None``:
+            # the value as it is), by the value's keys (in their order): the values of one
+            # shape kecs sends have few key sets, and most members of a big shape (Task
+            # has ~45) are absent from each.
+            by_keys: dict[tuple[str, ...], list[tuple[str, str, _Plan | None]]] = {}
 
             def structure(value: Any) -> Any:
                 if value is None:
                     return None
+                keys = tuple(value)
+                present = by_keys.get(keys)
+                if present is None:
+                    # Plans are looked up now, not when this one was made: a recursive
+                    # shape's members may not have had theirs yet.
+                    present = [
+                        (name, json_name, self._member_plan(member))
+                        for name, json_name, member in members
+                        if json_name in value
+                    ]
+                    if len(by_keys) >= _KEY_SETS:
+                        by_keys.clear()
+                    by_keys[keys] = present
                 parsed = {}
-                for name, json_name, member in members:
-                    raw = value.get(json_name)
+                # In the shape's order, as botocore's walk over the members gives.
+                for name, json_name, member_plan in present:
+                    raw = value[json_name]
                     if raw is not None:
-                        member_plan = plans.get(member) or self._plan(member)
-                        parsed[name] = member_plan(raw)
+                        parsed[name] = raw if member_plan is None else member_plan(raw)
                 return parsed
 
             # Registered before the members are read, so a recursive shape finds itself.
@@ -182,6 +204,8 @@ class _InProcessJSONParser(parsers.JSONParser):  # type: ignore[misc]
 
             def listing(value: Any) -> Any:
                 item_plan = plans.get(item_shape) or self._plan(item_shape)
+                if item_plan is _unchanged:  # scalars: botocore's walk copies the list
+                    return list(value)
                 return [None if item is None else item_plan(item) for item in value]
 
             plans[shape] = listing
@@ -206,6 +230,11 @@ class _InProcessJSONParser(parsers.JSONParser):  # type: ignore[misc]
             plan = functools.partial(handler, shape)
         plans[shape] = plan
         return plan
+
+    def _member_plan(self, shape: Shape) -> _Plan | None:
+        """The plan of a structure member, ``None`` for a value kept as it is (scalars)."""
+        plan = self._plans.get(shape) or self._plan(shape)
+        return None if plan is _unchanged else plan
 
 
 def _unchanged(value: Any) -> Any:
@@ -237,12 +266,20 @@ class _Responder:
             params["headers"]["X-Amz-Target"], params["body"], validated=self._validated
         )
         http = AWSResponse(params["url"], status, headers, _Raw(payload))
-        # The parser finds the request id through the case-insensitive headers AWSResponse
-        # keeps, as it does for a response from AWS.
         # Errors are rare and botocore inspects their raw bytes (generic 5xx detection), so
-        # they take the encoded path; successes skip the encode/decode round trip.
-        body = _Decoded(payload) if status < 300 else encode(payload)
-        raw = {"status_code": status, "headers": http.headers, "body": body}
+        # they take the encoded path, with the case-insensitive headers AWSResponse keeps (as
+        # for a response from AWS); successes skip the encode/decode round trip.
+        if status < 300:
+            # All a success's parse reads of the headers (the request id, then every header
+            # lower-cased) is the same from a plain dict with lower-cased keys, which answers
+            # faster than the case-insensitive one.
+            raw = {
+                "status_code": status,
+                "headers": {key.lower(): value for key, value in headers.items()},
+                "body": _Decoded(payload),
+            }
+        else:
+            raw = {"status_code": status, "headers": http.headers, "body": encode(payload)}
         parsed: dict[str, Any] = self._parser.parse(raw, model.output_shape)
         if status >= 300:
             self._add_modeled_error_fields(raw, parsed, model)

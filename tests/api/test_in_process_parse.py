@@ -122,6 +122,19 @@ def _outcome(parser: parsers.ResponseParser, raw: dict[str, Any], shape: Shape) 
         return ("refused", str(exc))
 
 
+#: One parser for every example: its plans remember the key sets of many payloads.
+_LONG_LIVED = _InProcessJSONParser()
+
+
+def _ordered(value: Any) -> Any:
+    """``value`` with each dict as its list of items: equal only with the same key order."""
+    if isinstance(value, dict):
+        return [(k, _ordered(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_ordered(v) for v in value]
+    return value
+
+
 def _both(shape: Shape, payload: dict[str, Any], status: int) -> tuple[Any, Any]:
     headers = {"x-amzn-RequestId": "r", "Content-Type": "application/x-amz-json-1.1"}
     encoded = {"status_code": status, "headers": headers, "body": encode(payload)}
@@ -129,7 +142,12 @@ def _both(shape: Shape, payload: dict[str, Any], status: int) -> tuple[Any, Any]
     fast = _InProcessJSONParser()
     # Twice: the second parse runs on the plans and timestamps the first one cached.
     _outcome(fast, decoded, shape)
-    return _outcome(fast, decoded, shape), _outcome(parsers.create_parser("json"), encoded, shape)
+    result = _outcome(fast, decoded, shape)
+    slow = _outcome(parsers.create_parser("json"), encoded, shape)
+    assert _outcome(_LONG_LIVED, decoded, shape) == result
+    # Members come in botocore's order too (a printed response looks the same).
+    assert _ordered(result) == _ordered(slow)
+    return result, slow
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
@@ -168,3 +186,20 @@ def test_parsed_timestamps_are_botocores() -> None:
     assert type(parsed["taskDefinition"]["registeredAt"].tzinfo) is type(
         slow["taskDefinition"]["registeredAt"].tzinfo
     )
+
+
+def test_a_success_has_the_metadata_botocores_parser_gives() -> None:
+    """The client hands the parser plain lower-cased headers; the metadata is unchanged."""
+    ecs = kecs.client("ecs", region_name="us-east-1", backend=kecs.MemoryBackend())
+    seen: list[AWSResponse] = []
+    ecs.meta.events.register(
+        "after-call.ecs", lambda http_response, **_: seen.append(http_response)
+    )
+    result = ecs.list_clusters()
+    (http,) = seen
+    shape = _MODEL.operation_model("ListClusters").output_shape
+    raw = {"status_code": http.status_code, "headers": http.headers, "body": http.content}
+    expected = parsers.create_parser("json").parse(raw, shape)
+    expected["ResponseMetadata"]["RetryAttempts"] = 0
+    assert result == expected
+    assert result["ResponseMetadata"]["RequestId"] == http.headers["x-amzn-RequestId"]
