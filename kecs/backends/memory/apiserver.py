@@ -65,6 +65,8 @@ TERMINAL_PHASES = ("Succeeded", "Failed")
 #: Pod spec fields that are usually equal across the pods of one workload or task definition.
 _SHARED_SPEC_FIELDS = ("containers", "initContainers", "affinity", "tolerations", "volumes")
 _MAX_SHARED_PARTS = 4096
+#: How many distinct pod specs (as written) :attr:`ApiServer._pod_specs` remembers.
+_MAX_POD_SPECS = 1024
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -98,6 +100,11 @@ def namespace_of(kind: ResourceKind, namespace: str | None) -> str:
     if not kind.namespaced:
         return ""
     return namespace or "default"
+
+
+def is_terminal(pod: Object) -> bool:
+    """Whether the pod has ended (``Succeeded`` or ``Failed``)."""
+    return (pod.get("status") or {}).get("phase") in TERMINAL_PHASES
 
 
 def owner_uids(obj: Object) -> list[str]:
@@ -148,6 +155,9 @@ class ApiServer:
         self._stamp = ""
         #: pod spec parts equal between pods, stored once (see _share_spec_parts)
         self._shared_parts: dict[tuple[str, bytes], Any] = {}
+        #: pod specs as written (marshalled) -> the stored spec they became and its QoS class
+        #: (see _remembered_pod_spec)
+        self._pod_specs: dict[bytes, tuple[Object, str]] = {}
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -187,9 +197,13 @@ class ApiServer:
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = self._generate_name(meta["generateName"], bucket.objects)
         validation.validate_meta(kind, obj)
-        if not self.plain:
-            defaults.apply(kind, obj)
-        validation.validate_create(kind, obj)
+        spec_key = remembered = None
+        if kind is kinds.POD and not self.plain:
+            spec_key, remembered = self._remembered_pod_spec(obj)
+        if remembered is None:
+            if not self.plain:
+                defaults.apply(kind, obj)
+            validation.validate_create(kind, obj)
         if kind.namespaced:
             ns = self.table.get(kinds.NAMESPACE, "", namespace)
             if ns is None:
@@ -209,9 +223,14 @@ class ApiServer:
         meta["resourceVersion"] = self._next_version()
         if "spec" in obj and kind is not kinds.NAMESPACE:
             meta["generation"] = 1
-        self._initial_status(kind, obj)
-        if kind is kinds.POD and not self.plain:
-            self._share_spec_parts(obj)
+        if remembered is not None:
+            obj["status"] = {"phase": "Pending", "qosClass": remembered[1]}
+        else:
+            self._initial_status(kind, obj)
+            if kind is kinds.POD and not self.plain:
+                self._share_spec_parts(obj)
+                if spec_key is not None:
+                    self._remember_pod_spec(spec_key, obj)
         bucket.put(name, obj)
         key = (kind, namespace, name)
         self.by_uid[meta["uid"]] = key
@@ -380,6 +399,31 @@ class ApiServer:
         self._notify(kind, obj, None)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _remembered_pod_spec(self, pod: Object) -> tuple[bytes | None, tuple[Object, str] | None]:
+        """A pod spec written before (the pods of one task definition or workload are
+        created from equal specs) is defaulted, valid and has the same QoS class as then:
+        what it became is put in place (a new dict sharing every part, which is what
+        :meth:`_share_spec_parts` would have shared). Returns the spec's key and, when it was
+        seen before, what it became."""
+        spec = pod.get("spec")
+        if not isinstance(spec, dict):
+            return None, None
+        try:
+            # Equal bytes mean equal values and types (1, 1.0 and True differ), in order.
+            key = marshal.dumps(spec, 2)
+        except ValueError:  # something JSON never holds
+            return None, None
+        found = self._pod_specs.get(key)
+        if found is not None:
+            pod["spec"] = dict(found[0])
+        return key, found
+
+    def _remember_pod_spec(self, key: bytes, pod: Object) -> None:
+        known = self._pod_specs
+        if len(known) >= _MAX_POD_SPECS:
+            del known[next(iter(known))]
+        known[key] = (pod["spec"], pod["status"]["qosClass"])
 
     def _share_spec_parts(self, pod: Object) -> None:
         spec = pod.get("spec")

@@ -8,7 +8,7 @@ import pytest
 
 from kecs.backends import kinds
 from kecs.backends.errors import Conflict, Invalid, NotFound
-from kecs.backends.memory import MemoryBackend
+from kecs.backends.memory import MemoryBackend, apiserver
 from tests.backends.memory.helpers import NS, START, container, deployment, fresh, pod
 
 FINALIZER = "example.com/keep"
@@ -406,3 +406,39 @@ def test_equal_pod_spec_parts_are_stored_once_and_stay_independent(
         {"name": "A", "value": "1"}
     ]
     assert backend.get(kinds.POD, "b", NS)["spec"]["containers"][0]["image"] == "nginx:1.27"
+
+
+def test_a_pod_spec_written_before_becomes_what_it_became_then(backend: MemoryBackend) -> None:
+    limits = {"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}
+    first = backend.create(pod("a", container(**limits), restartPolicy="Never"))
+    again = backend.create(pod("b", container(**limits), restartPolicy="Never"))
+    # the same defaulting, validation and QoS class as the first time ...
+    assert again["spec"] == first["spec"]
+    assert first["spec"]["containers"][0]["resources"]["requests"] == {"cpu": "1", "memory": "1Gi"}
+    assert again["status"]["qosClass"] == first["status"]["qosClass"] == "Guaranteed"
+    stored = [backend._server.find(kinds.POD, NS, name) for name in ("a", "b")]
+    assert stored[0] is not None and stored[1] is not None
+    # ... sharing the parts, each pod with a spec dict of its own
+    assert stored[0]["spec"]["containers"] is stored[1]["spec"]["containers"]
+    assert stored[0]["spec"] is not stored[1]["spec"]
+    # A spec equal only up to JSON types (1 and True) is a different spec.
+    typed = [container(stdin=True), container(stdin=1)]
+    made = [backend.create(pod(f"t{i}", c))["spec"]["containers"][0] for i, c in enumerate(typed)]
+    assert made[0]["stdin"] is True and type(made[1]["stdin"]) is int
+
+
+def test_a_refused_pod_spec_is_refused_every_time(backend: MemoryBackend) -> None:
+    for name in ("a", "b"):
+        with pytest.raises(Invalid, match="Duplicate value"):
+            backend.create(pod(name, container("x"), container("x")))
+
+
+def test_remembered_pod_specs_are_bounded(
+    backend: MemoryBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(apiserver, "_MAX_POD_SPECS", 2)
+    for index in range(4):
+        backend.create(pod(f"p{index}", container(image=f"nginx:1.{index}")))
+    assert len(backend._server._pod_specs) == 2
+    backend.create(pod("again", container(image="nginx:1.0")))  # forgotten: worked out anew
+    assert backend.get(kinds.POD, "again", NS)["spec"]["containers"][0]["image"] == "nginx:1.0"

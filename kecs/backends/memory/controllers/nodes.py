@@ -18,7 +18,7 @@ import attrs
 
 from kecs import k8s_quantity
 from kecs.backends import kinds
-from kecs.backends.memory.apiserver import TERMINAL_PHASES, controller_uid
+from kecs.backends.memory.apiserver import TERMINAL_PHASES, controller_uid, is_terminal
 from kecs.backends.memory.controllers import Manager
 
 Object = dict[str, Any]
@@ -280,12 +280,16 @@ class NodeCache:
         stored objects are never changed in place, so the same container lists (a bound pod
         keeps its unbound version's) mean the same requests. The result must not be changed.
         """
-        parts = (spec.get("containers"), spec.get("initContainers"), spec.get("overhead"))
+        containers, inits, overhead = (
+            spec.get("containers"),
+            spec.get("initContainers"),
+            spec.get("overhead"),
+        )
         last = self._last
-        if last is not None and all(a is b for a, b in zip(parts, last[:3], strict=False)):
+        if last is not None and last[0] is containers and last[1] is inits and last[2] is overhead:
             return last[3]
         found = pod_requests(spec)
-        self._last = (*parts, found)
+        self._last = (containers, inits, overhead, found)
         return found
 
     def _changed(self, info: NodeInfo) -> None:
@@ -297,10 +301,11 @@ class NodeCache:
             old is not None
             and new is not None
             and old["spec"] is new["spec"]
-            and (old.get("status") or {}).get("phase") == (new.get("status") or {}).get("phase")
+            and is_terminal(old) == is_terminal(new)
         ):
-            # A status report (the kubelet's): same node, same requests, same phase, so
-            # what the previous version of the pod made this cache hold still holds.
+            # A status report (the kubelet's): same node, same requests, and the pod has
+            # not ended (nor ended before), so what the previous version of the pod made
+            # this cache hold still holds.
             return
         if old is None and new is not None and not new["spec"].get("nodeName"):
             return  # a new pod not bound yet: nothing to index or count

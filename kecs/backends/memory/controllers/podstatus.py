@@ -11,6 +11,11 @@ from kecs.backends.memory.controllers.runtime import Container, PodRuntime
 
 Object = dict[str, Any]
 
+#: The conditions :func:`render` always lists (others the pod has are kept after them).
+_LISTED = frozenset(
+    {"PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"}
+)
+
 
 def container_ready(c: Container) -> bool:
     if c.role == "init":
@@ -111,8 +116,8 @@ def render(
         cond("ContainersReady", ready, ready_reason, ready_detail),
         scheduled,
     ]
-    known = {c["type"] for c in listed}
-    listed.extend(c for c in old or () if c.get("type") not in known)
+    if old:
+        listed.extend(c for c in old if c.get("type") not in _LISTED)
     status: Object = {"phase": phase, "conditions": listed}
     if reason:
         status["reason"] = reason

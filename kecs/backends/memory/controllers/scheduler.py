@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kecs.backends import kinds
-from kecs.backends.memory.apiserver import TERMINAL_PHASES, ApiServer, controller_uid
+from kecs.backends.memory.apiserver import TERMINAL_PHASES, ApiServer, controller_uid, is_terminal
 from kecs.backends.memory.controllers import Manager, conditions
 from kecs.backends.memory.controllers.candidates import Index, allocated
 from kecs.backends.memory.controllers.filters import resource_reasons, static_reason
@@ -88,10 +88,10 @@ class Scheduler:
         if (
             old is not None
             and old["spec"] is spec
-            and (old.get("status") or {}).get("phase") == phase
+            and is_terminal(old) == (phase in TERMINAL_PHASES)
         ):
-            # A status report (the kubelet's): neither the binding nor whether the pod holds
-            # an anti-affinity or has ended changed, so there is nothing to note.
+            # A status report (the kubelet's): neither the binding nor whether the pod has
+            # ended (all that decides below) changed, so there is nothing to note.
             return
         key = (new["metadata"]["namespace"], new["metadata"]["name"])
         holds = (
