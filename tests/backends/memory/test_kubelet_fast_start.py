@@ -50,6 +50,15 @@ def _missing_then_present_secret(backend: MemoryBackend) -> None:
     backend.create(_secret("db"))
 
 
+def _plain_then_waiting_for_a_secret(backend: MemoryBackend) -> None:
+    ref = {"secretKeyRef": {"name": "db", "key": "k"}}
+    for index in range(2):
+        backend.create(pod(f"plain{index}", container(env=[{"name": "A", "value": "1"}])))
+        backend.create(pod(f"waits{index}", container(env=[{"name": "S", "valueFrom": ref}])))
+    backend.create(_secret("db"))
+    backend.create(pod("reads", container(env=[{"name": "S", "valueFrom": ref}])))
+
+
 def _invalid_image(backend: MemoryBackend) -> None:
     backend.create(pod("p", container(image="Not A Valid:Image")))
 
@@ -91,6 +100,7 @@ SCENARIOS = [
     _two_containers_with_probes,
     _host_network,
     _missing_then_present_secret,
+    _plain_then_waiting_for_a_secret,
     _invalid_image,
     _init_containers,
     _deadline,

@@ -53,6 +53,9 @@ class Kubelet:
         self.nodes = nodes
         self.behaviour = behaviour
         self.runtimes: dict[PodKey, PodRuntime] = {}
+        #: the last container list found to start at once whatever the cluster holds (valid
+        #: images, no environment sources): pods of a task definition or workload share it
+        self._plain_containers: list[Object] | None = None
         #: Pods with a container waiting for a Secret or ConfigMap (retried when one is written).
         self.config_waiting: set[PodKey] = set()
         manager.register(NAME, self.sync)
@@ -177,11 +180,18 @@ class Kubelet:
             or pod["metadata"].get("deletionTimestamp")
         ):
             return False
+        containers = spec.get("containers")
+        if containers is self._plain_containers:
+            return True  # stored objects never change: the same list, the same verdict
+        plain = True
         for c in rt.containers:
-            if c.role != "app" or images.normalize(c.image) is None:
+            if images.normalize(c.image) is None:
                 return False
             if config_error(self.server, pod, c.name) is not None:
                 return False
+            plain = plain and not _has_sources(spec["containers"], c.name)
+        if plain:
+            self._plain_containers = containers
         return True
 
     def _start_at_once(self, pod: Object, rt: PodRuntime, now: datetime) -> bool:
@@ -432,6 +442,17 @@ class Kubelet:
                     c.pull_retry_at = None
                     c.pull_failed_at = None
             self.manager.enqueue(NAME, key)
+
+
+def _has_sources(containers: list[Object], name: str) -> bool:
+    """Whether the named container reads a Secret or ConfigMap into its environment (so
+    whether it can start depends on more than its spec)."""
+    for container in containers:
+        if container.get("name") == name:
+            return bool(container.get("envFrom")) or any(
+                "valueFrom" in variable for variable in container.get("env") or ()
+            )
+    return False
 
 
 def _restarts(policy: str, c: Container) -> bool:

@@ -151,10 +151,11 @@ def _add_map(into: dict[str, int], values: Mapping[str, int]) -> None:
         into[name] = into.get(name, 0) + value
 
 
-def _address(network: ipaddress.IPv4Network | ipaddress.IPv6Network, offset: int) -> str:
-    """``str(network[offset])``, without building an address object for IPv4."""
+def _address(network: ipaddress.IPv4Network | ipaddress.IPv6Network, base: int, offset: int) -> str:
+    """``str(network[offset])`` (``base``: the network's first address as an int), without
+    building an address object for IPv4."""
     if network.version == 4:
-        n = int(network.network_address) + offset
+        n = base + offset
         return f"{n >> 24}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
     return str(network[offset])
 
@@ -164,6 +165,8 @@ class NodeInfo:
         "address",
         "allocatable",
         "cidr",
+        "cidr_base",
+        "cidr_size",
         "free_ips",
         "ips",
         "labels",
@@ -190,6 +193,9 @@ class NodeInfo:
             self.cidr = ipaddress.ip_network(
                 f"{ipaddress.ip_address(_POD_NETWORK + _POD_BLOCK * index)}/20"
             )
+        #: the pod range's first address (as an int) and size, worked out once
+        self.cidr_base = int(self.cidr.network_address)
+        self.cidr_size = self.cidr.num_addresses
         self.next_ip = 2
         self.refresh(node)
 
@@ -217,21 +223,19 @@ class NodeInfo:
             return self.ips[key]
         if self.free_ips:
             offset = self.free_ips.pop()
-        elif self.next_ip < self.cidr.num_addresses - 1:
+        elif self.next_ip < self.cidr_size - 1:
             offset = self.next_ip
             self.next_ip += 1
         else:
             return None
-        address = _address(self.cidr, offset)
+        address = _address(self.cidr, self.cidr_base, offset)
         self.ips[key] = address
         return address
 
     def release_ip(self, key: PodKey) -> None:
         address = self.ips.pop(key, None)
         if address is not None:
-            self.free_ips.append(
-                int(ipaddress.ip_address(address)) - int(self.cidr.network_address)
-            )
+            self.free_ips.append(int(ipaddress.ip_address(address)) - self.cidr_base)
 
 
 class NodeCache:
