@@ -69,6 +69,14 @@ def layout(obj: Mapping[str, Any], task_definition: Mapping[str, Any] | None = N
     ``obj`` at once (the task definition's containers are read once for all three)."""
     definitions = _definitions(task_definition)
     mapping = _name_map(obj, definitions)
+    if len(definitions) == 1 and len(mapping) == 1:
+        # One container that is the definition's one (the usual task): what the indexes
+        # below give, without building them.
+        ((k8s, ecs),) = mapping.items()
+        definition = definitions[0]
+        if definition["name"] == ecs:
+            essential = definition.get("essential") is not False
+            return Layout(mapping, frozenset((k8s,) if essential else ()), {k8s: definition})
     by_k8s = _by_k8s_name(mapping, definitions)
     return Layout(mapping, _essential_names(obj, mapping, by_k8s), by_k8s)
 

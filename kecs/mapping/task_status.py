@@ -43,7 +43,24 @@ CONTAINER_STATUS = {"running": "RUNNING", "terminated": "STOPPED", "waiting": "P
 
 def _text(values: Mapping[str, str], key: str) -> str | None:
     value = values.get(key)
-    return value if isinstance(value, str) and value else None
+    return value if value and isinstance(value, str) else None
+
+
+#: The text annotations :func:`pod_to_task` reads, in the order :func:`_texts` gives them.
+_TASK_TEXTS = (
+    task_keys.GROUP,
+    task_keys.TASK_DEFINITION_ARN,
+    task_keys.TASK_CPU,
+    task_keys.TASK_MEMORY,
+    task_keys.STARTED_BY,
+    task_keys.CAPACITY_PROVIDER,
+    task_keys.EPHEMERAL_STORAGE,
+)
+
+
+def _texts(values: Mapping[str, str], keys: tuple[str, ...]) -> list[str | None]:
+    """:func:`_text` of each key, in one pass."""
+    return [value if value and isinstance(value, str) else None for value in map(values.get, keys)]
 
 
 def _network_mode(notes: Mapping[str, str], task_definition: Mapping[str, Any] | None) -> str:
@@ -297,7 +314,7 @@ class _Task:
     def times(self) -> dict[str, datetime]:
         """The task's timestamps that are known (see the module docs), in ECS's order."""
         status, views, last = self.status, self.views, self.state.last_status
-        started = [s for s in (v.started_at() for v in views) if s is not None]
+        started = [s for v in views if (s := v.started_at()) is not None]
         times: dict[str, datetime] = {}
         created = k8s_time.parse(self.meta.get("creationTimestamp"))
         if created is not None:
@@ -313,7 +330,7 @@ class _Task:
         if stopping is not None:
             times["stoppingAt"] = stopping
         if last == "STOPPED":
-            ends = [f for f in (v.finished_at() for v in views) if f]
+            ends = [f for v in views if (f := v.finished_at())]
             execution_stopped = max(ends) if ends else None
             if execution_stopped is not None:
                 times["executionStoppedAt"] = execution_stopped
@@ -344,6 +361,10 @@ def pod_to_task(
         now=now,
     )
     notes, state = t.notes, t.state
+    group, definition_arn, task_cpu, task_memory, started_by, provider, storage = _texts(
+        notes, _TASK_TEXTS
+    )
+    definition = task_definition or {}
     version = str(t.meta.get("resourceVersion", ""))
     task: dict[str, Any] = {
         "taskArn": t.arn,
@@ -357,22 +378,20 @@ def pod_to_task(
         "overrides": t.overrides_out(),
         "enableExecuteCommand": notes.get(task_keys.ENABLE_EXECUTE_COMMAND) == "true",
         "version": int(version) if version.isdigit() else 1,
-        "group": _text(notes, task_keys.GROUP)
-        or f"family:{(task_definition or {}).get('family', '')}",
+        "group": group or f"family:{definition.get('family', '')}",
     }
-    definition_arn = _text(notes, task_keys.TASK_DEFINITION_ARN) or (task_definition or {}).get(
-        "taskDefinitionArn"
-    )
+    definition_arn = definition_arn or definition.get("taskDefinitionArn")
     if definition_arn:
         task["taskDefinitionArn"] = str(definition_arn)
-    for key, annotation in (("cpu", task_keys.TASK_CPU), ("memory", task_keys.TASK_MEMORY)):
-        value = _text(notes, annotation) or (task_definition or {}).get(key)
-        if value:
-            task[key] = str(value)
-    started_by = _text(notes, task_keys.STARTED_BY) or pod_state.owner_deployment_id(pod)
+    cpu = task_cpu or definition.get("cpu")
+    if cpu:
+        task["cpu"] = str(cpu)
+    memory = task_memory or definition.get("memory")
+    if memory:
+        task["memory"] = str(memory)
+    started_by = started_by or pod_state.owner_deployment_id(pod)
     if started_by:
         task["startedBy"] = started_by
-    provider = _text(notes, task_keys.CAPACITY_PROVIDER)
     if provider:
         task["capacityProviderName"] = provider
     task.update(t.times())
@@ -400,7 +419,6 @@ def pod_to_task(
     if t.launch_type == "FARGATE":
         task["platformVersion"] = _platform_version(notes)
         task["platformFamily"] = "Linux"
-    storage = _text(notes, task_keys.EPHEMERAL_STORAGE)
     if storage and storage.isdigit():
         task["ephemeralStorage"] = {"sizeInGiB": int(storage)}
     elif t.launch_type == "FARGATE":

@@ -32,6 +32,7 @@ TASK_SELECTOR = {labels.RESOURCE: TASK_RESOURCE}
 #: ECS's answer when StopTask (and friends) name a task the cluster does not have.
 TASK_NOT_FOUND = "The referenced task was not found."
 _HEX_ID = re.compile(r"[0-9a-fA-F]{32}")
+_LOWER_HEX_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def pod_name(pod: Mapping[str, Any]) -> str:
@@ -71,9 +72,18 @@ def find_pods(
         return {}
     # Uids as Kubernetes writes them (dashed, lower case), and as given for a uid without
     # dashes (a pod fabricated by hand).
-    uids = {str(uuid.UUID(hex=task_id)) for task_id in wanted} | wanted
+    uids = {_dashed_uid(task_id) for task_id in wanted} | wanted
     pods = ctx.backend.find(kinds.POD, namespace, uids=uids, selector=TASK_SELECTOR, shared=shared)
     return {ids.task_id(pod): pod for pod in pods}
+
+
+def _dashed_uid(task_id: str) -> str:
+    """``str(uuid.UUID(hex=task_id))``: for a task id as ECS shows it (32 lower-case hex
+    digits, the usual case) by slicing, without building a UUID."""
+    if len(task_id) == 32 and _LOWER_HEX_ID.fullmatch(task_id):
+        t = task_id
+        return f"{t[:8]}-{t[8:12]}-{t[12:16]}-{t[16:20]}-{t[20:]}"
+    return str(uuid.UUID(hex=task_id))
 
 
 def is_standalone(pod: Mapping[str, Any]) -> bool:
