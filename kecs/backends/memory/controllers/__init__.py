@@ -106,8 +106,10 @@ class Manager:
         return None
 
     def _pop_due(self) -> None:
-        now = self.now()
         timers = self._timers
+        if not timers:
+            return
+        now = self.now()
         while timers and timers[0][0] <= now:
             due, _, name, key = heapq.heappop(timers)
             if self._timer_due.get((name, key)) != due:

@@ -222,7 +222,8 @@ class PodRuntime:
         "grace",
         "inits",
         "ip",
-        "ref",
+        "name",
+        "namespace",
         "sandbox_at",
         "start_time",
         "stop_began",
@@ -233,7 +234,8 @@ class PodRuntime:
         spec = pod["spec"]
         meta = pod["metadata"]
         self.uid: str = meta["uid"]
-        self.ref = f"{meta['name']}_{meta.get('namespace', 'default')}({self.uid})"
+        self.name: str = meta["name"]
+        self.namespace: str = meta.get("namespace", "default")
         inits = [
             Container(c, "sidecar" if c.get("restartPolicy") == "Always" else "init")
             for c in spec.get("initContainers") or ()
@@ -254,6 +256,11 @@ class PodRuntime:
         self.deadline_failed = False
         self.stop_began: datetime | None = None
         self.grace = 0
+
+    @property
+    def ref(self) -> str:
+        """How the kubelet names the pod in messages."""
+        return f"{self.name}_{self.namespace}({self.uid})"
 
     def container(self, name: str) -> Container | None:
         for container in self.containers:
