@@ -81,10 +81,18 @@ def render(
         return conditions.pod_condition(conditions.find(old, kind), kind, value, now, why, detail)
 
     sandbox = rt.ip is not None and not rt.done
-    incomplete = initialized(rt)
+    incomplete = initialized(rt) if rt.inits else []
     unready = [c.name for c in rt.containers if c.role != "init" and not container_ready(c)]
-    gates = [g.get("conditionType") for g in spec.get("readinessGates") or ()]
-    missing_gates = [g for g in gates if not conditions.is_true(old, str(g))]
+    gates = spec.get("readinessGates")
+    missing_gates = (
+        [
+            g
+            for g in (gate.get("conditionType") for gate in gates)
+            if not conditions.is_true(old, str(g))
+        ]
+        if gates
+        else []
+    )
     ready = not rt.done and not unready
     if phase == "Succeeded":
         ready_reason, ready_detail = "PodCompleted", None
@@ -110,7 +118,7 @@ def render(
             "Initialized",
             not incomplete,
             "ContainersNotInitialized",
-            f"containers with incomplete status: [{' '.join(incomplete)}]",
+            f"containers with incomplete status: [{' '.join(incomplete)}]" if incomplete else None,
         ),
         pod_ready,
         cond("ContainersReady", ready, ready_reason, ready_detail),
@@ -130,9 +138,8 @@ def render(
         status["podIP"] = rt.ip
         status["podIPs"] = [{"ip": rt.ip}]
     status["startTime"] = format_timestamp(rt.start_time)
-    inits = [container_status(c) for c in rt.inits]
-    if inits:
-        status["initContainerStatuses"] = inits
+    if rt.inits:
+        status["initContainerStatuses"] = [container_status(c) for c in rt.inits]
     status["containerStatuses"] = [container_status(c) for c in rt.apps]
     if "qosClass" in previous:
         status["qosClass"] = previous["qosClass"]
