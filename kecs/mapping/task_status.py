@@ -170,6 +170,28 @@ def _network_bindings(view: ContainerView, definition: Mapping[str, Any]) -> lis
 class _Task:
     """The pieces of one pod's ECS view, each computed once."""
 
+    __slots__ = (
+        "account",
+        "arn",
+        "awsvpc",
+        "cluster",
+        "container_overrides",
+        "definitions",
+        "id",
+        "interface",
+        "launch_type",
+        "meta",
+        "notes",
+        "now",
+        "overrides",
+        "pod",
+        "rank",
+        "region",
+        "state",
+        "status",
+        "views",
+    )
+
     def __init__(
         self,
         pod: Mapping[str, Any],
@@ -228,6 +250,8 @@ class _Task:
 
     # -- containers ----------------------------------------------------------------------
     def override(self, view: ContainerView) -> Mapping[str, Any]:
+        if not self.container_overrides:  # the usual case
+            return _NO_OVERRIDE
         for given in self.container_overrides:
             if given.get("name") == view.ecs_name:
                 return given
