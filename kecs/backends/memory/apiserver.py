@@ -58,6 +58,8 @@ _SERVER_FIELDS = (
     "deletionGracePeriodSeconds",
     "generation",
 )
+#: What a create ignores when a client sets it (``namespace`` is the request's, kept).
+_CLIENT_CLEARED = _SERVER_FIELDS[:2] + _SERVER_FIELDS[3:]
 #: ``utilrand``'s alphabet for generated names (no vowels, no confusable characters).
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _MAX_GENERATE_BASE = 58
@@ -71,8 +73,18 @@ _MAX_POD_SPECS = 1024
 
 def format_timestamp(moment: datetime) -> str:
     """RFC 3339 with second precision, as Kubernetes writes ``metav1.Time``."""
+    global _last_formatted
+    last = _last_formatted
+    if last[0] is moment:  # one moment is often written several times (start, started at)
+        return last[1]
     # Formatted per whole second (the clock moves on every call, the text once a second).
-    return _format_second(math.floor(moment.timestamp()))
+    text = _format_second(math.floor(moment.timestamp()))
+    _last_formatted = (moment, text)  # one tuple, replaced whole: safe across threads
+    return text
+
+
+#: The moment :func:`format_timestamp` last formatted and its text (datetimes are immutable).
+_last_formatted: tuple[datetime | None, str] = (None, "")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -216,7 +228,7 @@ class ApiServer:
         name = meta["name"]
         if name in bucket.objects:
             raise AlreadyExists(f'{kind.plural} "{name}" already exists')
-        for field in _SERVER_FIELDS[:2] + _SERVER_FIELDS[3:]:
+        for field in _CLIENT_CLEARED:
             meta.pop(field, None)
         meta["uid"] = uuid4_text(self.rng.getrandbits(128))
         meta["creationTimestamp"] = self.timestamp()

@@ -442,3 +442,13 @@ def test_remembered_pod_specs_are_bounded(
     assert len(backend._server._pod_specs) == 2
     backend.create(pod("again", container(image="nginx:1.0")))  # forgotten: worked out anew
     assert backend.get(kinds.POD, "again", NS)["spec"]["containers"][0]["image"] == "nginx:1.0"
+
+
+def test_format_timestamp_answers_for_the_moment_given() -> None:
+    from datetime import timedelta
+
+    later = START + timedelta(seconds=61)
+    assert apiserver.format_timestamp(START) == "2026-01-01T12:00:00Z"
+    assert apiserver.format_timestamp(START) == "2026-01-01T12:00:00Z"  # remembered
+    assert apiserver.format_timestamp(later) == "2026-01-01T12:01:01Z"
+    assert apiserver.format_timestamp(START) == "2026-01-01T12:00:00Z"

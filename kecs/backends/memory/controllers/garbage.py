@@ -66,8 +66,12 @@ class Garbage:
                 for key in sorted(self.nodes.pods_by_node.get(meta["name"], ())):
                     self.manager.enqueue(PODGC, key)
             return
-        if old is not None and kind is not kinds.NAMESPACE:
-            return  # an update: only a namespace's deletion starts work here
+        # Only a namespace being deleted, or a new object whose owner is missing, starts work
+        # here: an update of anything else, or a new object without owners, is nothing to us.
+        if kind is not kinds.NAMESPACE and (
+            old is not None or not new["metadata"].get("ownerReferences")
+        ):
+            return
         meta = new["metadata"]
         if old is None:
             for uid in owner_uids(new):

@@ -123,10 +123,12 @@ class ReplicaSets:
         self.manager.enqueue(NAME, (new["metadata"]["namespace"], new["metadata"]["name"]))
 
     def _on_pod(self, old: Object | None, new: Object | None) -> None:
+        if not (old and old["metadata"].get("ownerReferences")) and not (
+            new and new["metadata"].get("ownerReferences")
+        ):
+            return  # nobody's pod (a task's): nothing to count
         old_owner = controller_uid(old) if old is not None else None
         new_owner = controller_uid(new) if new is not None else None
-        if not old_owner and not new_owner:  # nobody's pod (a task's): nothing to count
-            return
         obj = new if new is not None else old
         assert obj is not None
         key = (obj["metadata"]["namespace"], obj["metadata"]["name"])

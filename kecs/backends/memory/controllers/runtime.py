@@ -104,7 +104,11 @@ class Container:
         self.name: str = spec["name"]
         self.image: str = str(spec.get("image") or "")
         self.role = role
-        self.probes: Object = {k: spec[k] for k in ("readinessProbe", "livenessProbe") if k in spec}
+        self.probes: Object = {}
+        if "readinessProbe" in spec:
+            self.probes["readinessProbe"] = spec["readinessProbe"]
+        if "livenessProbe" in spec:
+            self.probes["livenessProbe"] = spec["livenessProbe"]
         self.state = "waiting"
         self.reason: str | None = "ContainerCreating"
         self.message: str | None = None
