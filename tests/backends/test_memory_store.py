@@ -270,6 +270,23 @@ def test_oversized_annotations_are_invalid(backend: Backend, ns: str) -> None:
         backend.create(obj)
 
 
+def test_annotations_are_measured_in_utf8_bytes(backend: Backend, ns: str) -> None:
+    # "é" is one character but two bytes: fits by characters, not by bytes.
+    half = k8s_grammar.ANNOTATIONS_MAX_BYTES // 2
+    obj = config_map("cm", ns)
+    obj["metadata"]["annotations"] = {"k": "é" * half}
+    with pytest.raises(Invalid):
+        backend.create(obj)
+
+
+def test_a_label_set_accepted_once_does_not_vouch_for_another(backend: Backend, ns: str) -> None:
+    labels = {"app": "web", "tier": "front"}
+    backend.create(config_map("a", ns, labels=labels))
+    backend.create(config_map("b", ns, labels=dict(labels)))  # the same set again
+    with pytest.raises(Invalid):
+        backend.create(config_map("c", ns, labels={**labels, "tier": "bad value"}))
+
+
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.text(alphabet="abcXYZ019-._", min_size=0, max_size=12))
 def test_a_name_is_accepted_exactly_when_it_is_a_dns_subdomain(

@@ -247,9 +247,9 @@ def validate_meta(kind: ResourceKind, obj: Object) -> None:
         _validate_labels(kind, name, labels)
     annotations = meta.get("annotations") or {}
     # UTF-8 bytes; an ASCII string (the usual annotation) has as many as characters.
-    size = sum(
-        len(k) + (len(v) if v.isascii() else len(v.encode())) for k, v in annotations.items()
-    )
+    size = 0
+    for key, value in annotations.items():  # a loop: no generator frame per annotation
+        size += len(key) + (len(value) if value.isascii() else len(value.encode()))
     if size > k8s_grammar.ANNOTATIONS_MAX_BYTES:
         raise Invalid(f'{kind.kind} "{name}" is invalid: metadata.annotations: Too long')
     finalizers = meta.get("finalizers") or ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -445,8 +446,6 @@ def test_remembered_pod_specs_are_bounded(
 
 
 def test_format_timestamp_answers_for_the_moment_given() -> None:
-    from datetime import timedelta
-
     later = START + timedelta(seconds=61)
     assert apiserver.format_timestamp(START) == "2026-01-01T12:00:00Z"
     assert apiserver.format_timestamp(START) == "2026-01-01T12:00:00Z"  # remembered
