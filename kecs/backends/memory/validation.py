@@ -227,7 +227,9 @@ def _validate_labels(kind: ResourceKind, name: str, labels: dict[str, str]) -> N
             raise Invalid(f'{kind.kind} "{name}" is invalid: metadata.labels: {key}={value}')
     if items:
         if len(_VALID_LABEL_SETS) >= _MAX_VALID_LABEL_SETS:
-            del _VALID_LABEL_SETS[next(iter(_VALID_LABEL_SETS))]
+            # Shared by every backend (and thread): one atomic clear, not an eviction that
+            # two threads could race on.
+            _VALID_LABEL_SETS.clear()
         _VALID_LABEL_SETS[items] = None
 
 

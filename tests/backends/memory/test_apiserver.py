@@ -9,7 +9,7 @@ import pytest
 
 from kecs.backends import kinds
 from kecs.backends.errors import Conflict, Invalid, NotFound
-from kecs.backends.memory import MemoryBackend, apiserver
+from kecs.backends.memory import MemoryBackend, apiserver, validation
 from tests.backends.memory.helpers import NS, START, container, deployment, fresh, pod
 
 FINALIZER = "example.com/keep"
@@ -451,3 +451,15 @@ def test_format_timestamp_answers_for_the_moment_given() -> None:
     assert apiserver.format_timestamp(START) == "2026-01-01T12:00:00Z"  # remembered
     assert apiserver.format_timestamp(later) == "2026-01-01T12:01:01Z"
     assert apiserver.format_timestamp(START) == "2026-01-01T12:00:00Z"
+
+
+def test_remembered_label_sets_are_bounded(
+    backend: MemoryBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(validation, "_VALID_LABEL_SETS", {})
+    monkeypatch.setattr(validation, "_MAX_VALID_LABEL_SETS", 2)
+    for index in range(5):
+        backend.create(pod(f"p{index}", labels={"app": f"a{index}"}))
+    assert 1 <= len(validation._VALID_LABEL_SETS) <= 2
+    with pytest.raises(Invalid):
+        backend.create(pod("bad", labels={"app": "not valid"}))
