@@ -1,1 +1,0 @@
-"""Frozen copies of the task rendering modules (the spec the fast code must match)."""
