@@ -20,7 +20,6 @@ from typing import Any
 
 from kecs import arns
 from kecs.arns import Arn
-from kecs.backends import kinds
 from kecs.backends.base import Object
 from kecs.backends.errors import AlreadyExists
 from kecs.errors import (
@@ -29,11 +28,10 @@ from kecs.errors import (
     ServiceNotActiveException,
     ServiceNotFoundException,
 )
-from kecs.mapping import k8s_time, labels, service_workload, task_keys, task_wiring
-from kecs.mapping.errors import MappingError
-from kecs.mapping.identity import TaskIdentity
+from kecs.mapping import k8s_time, service_workload, task_keys, task_wiring
 from kecs.operations import external_services, service_params, tagging
 from kecs.operations import service_attachments as attachments
+from kecs.operations import service_rollout as rollout
 from kecs.operations import service_scheduler as scheduler
 from kecs.operations import service_store as store
 from kecs.operations import service_tombstones as tombstones
@@ -41,11 +39,9 @@ from kecs.operations import service_view as view
 from kecs.operations.cluster_lookup import ClusterRef, resolve_cluster
 from kecs.operations.context import RequestContext
 from kecs.operations.registry import operation
-from kecs.operations.service_params import NOT_ACTIVE, NOT_FOUND, TaskDefinitionRef
+from kecs.operations.service_params import NOT_ACTIVE, NOT_FOUND
 from kecs.operations.service_store import Stored
-from kecs.operations.task_definitions import parse_reference
 from kecs.operations.task_identity import ensure_identity
-from kecs.operations.taskdefs.store import TaskDefinitionStore
 
 Params = dict[str, Any]
 MAX_DESCRIBE = 10
@@ -72,34 +68,6 @@ def _described(ctx: RequestContext, ref: ClusterRef, name: str) -> Params:
     return {"service": view.describe(ctx, ref, stored, include_tags=False)}
 
 
-def _objects(
-    ctx: RequestContext, ref: ClusterRef, spec: Params, td: TaskDefinitionRef, template: Any
-) -> tuple[Object, Object | None, TaskIdentity]:
-    where: dict[str, Any] = {
-        "namespace": ref.namespace,
-        "cluster_name": ref.name,
-        "account": ctx.account_id,
-        "region": ctx.region,
-        "task_definition": td.task_definition,
-    }
-    workload = service_workload.workload(
-        template, spec, task_definition_tags=td.tags, status=store.ACTIVE, **where
-    )
-    try:
-        workload["spec"]["template"], ident = task_wiring.service_template(
-            workload["spec"]["template"],
-            spec,
-            td.task_definition,
-            account=ctx.account_id,
-            region=ctx.region,
-            cluster_name=ref.name,
-        )
-    except MappingError as exc:
-        raise InvalidParameterException(str(exc)) from None
-    k8s_service = service_workload.service(spec, **where)
-    return store.with_status(workload, store.ACTIVE), k8s_service, ident
-
-
 # -- CreateService ------------------------------------------------------------------------------
 
 
@@ -113,7 +81,7 @@ def create_service(ctx: RequestContext, params: Params) -> Params:
     existing = scheduler.settle(ctx, ref, [name]).get(name)
     if existing is not None and existing.workload is not None:
         return _repeated_create(ctx, ref, existing, spec)
-    workload, k8s_service, ident = _objects(ctx, ref, spec, td, td.template)
+    workload, k8s_service, ident = rollout.objects(ctx, ref, spec, td)
     extras = attachments.build(ctx, ref, spec, td.task_definition)
     attachments.check_names(ctx, ref, name, extras)
     ensure_identity(ctx, ref, ident)
@@ -158,17 +126,6 @@ def _repeated_create(
 # -- UpdateService ------------------------------------------------------------------------------
 
 
-def _current_task_definition(ctx: RequestContext, arn: str) -> TaskDefinitionRef | None:
-    reference = parse_reference(ctx, arn)
-    if reference is None or reference.revision is None:
-        return None
-    found = TaskDefinitionStore(ctx).get(reference.family, reference.revision)
-    if found is None:
-        return None
-    td = found.task_definition
-    return TaskDefinitionRef(arn, td, found.obj.get("template") or {}, found.tags)
-
-
 #: Settings that only reach the tasks through the pod template (placement is its affinity).
 _TEMPLATE_KEYS = ("placementConstraints", "placementStrategy")
 
@@ -188,83 +145,33 @@ def update_service(ctx: RequestContext, params: Params) -> Params:
     old = stored.spec
     spec, td = service_params.update_spec(ctx, ref, old, params)
     force = bool(params.get("forceNewDeployment"))
-    rollout = _needs_rollout(old, spec, force)
-    if rollout and td is None:
-        td = _current_task_definition(ctx, spec["taskDefinition"])
+    needed = _needs_rollout(old, spec, force)
+    if needed and td is None:
+        td = rollout.task_definition(ctx, spec["taskDefinition"])
         if td is None:
             raise ClientException("TaskDefinition not found.")
     if td is not None:
         service_params.check_launch(ctx, ref, spec, td.task_definition)
-    stub = td or TaskDefinitionRef(
-        spec["taskDefinition"], {"taskDefinitionArn": spec["taskDefinition"]}, {}, []
+    planned = rollout.plan(
+        ctx, ref, stored, spec, td or rollout.stub(spec["taskDefinition"]), rollout=needed
     )
-    wanted, k8s_service, ident = _objects(ctx, ref, spec, stub, stub.template)
-    restarted = k8s_time.format_micro(ctx.now()) if force else None
-    extras: list[Object] = []
-    present: list[Object] = []
-    if rollout:
-        extras = attachments.build(ctx, ref, spec, stub.task_definition)
-        if extras or task_wiring.has_attachments(old):
-            present = attachments.current(ctx, ref, stored.name)
-        attachments.check_names(ctx, ref, stored.name, extras, known=present)
-        ensure_identity(ctx, ref, ident)
-
-    def change(current: Object) -> Object:
-        new_spec = wanted["spec"]
-        template = new_spec["template"]
-        if not rollout:
-            new_spec["template"] = current["spec"]["template"]
-        elif restarted is not None:
+    template = None
+    if needed:
+        template = planned.workload["spec"]["template"]
+        if force:
+            restarted = k8s_time.format_micro(ctx.now())
             template["metadata"].setdefault("annotations", {})[store.RESTARTED_AT] = restarted
-        meta = current["metadata"]
-        kept = {k: v for k, v in (meta.get("annotations") or {}).items() if not _own(k)}
-        meta["annotations"] = {**kept, **wanted["metadata"]["annotations"]}
-        meta["labels"] = wanted["metadata"]["labels"]
-        current["spec"] = new_spec
-        return current
-
-    workload = stored.workload
+    rollout.write_identity(ctx, ref, planned)
     before = view.service_view(ctx, ref, stored).primary.key
-    store.modify(ctx, store.kind_of(workload), workload["metadata"]["name"], ref.namespace, change)
-    if td is not None and rollout:
-        _sync_k8s_service(ctx, stored.k8s_service, k8s_service)
-        if extras or present:
-            attachments.sync(ctx, ref, stored.name, extras, present)
+    rollout.write_workload(ctx, ref, stored, planned, template)
+    if needed:
+        rollout.write_around(ctx, ref, stored, planned)
         updated = store.load_one(ctx, ref, stored.name)
         if updated is not None and updated.workload is not None:
             primary = view.service_view(ctx, ref, updated).primary
             if primary.key != before:
                 scheduler.reset_outcome(ctx, primary)
     return _described(ctx, ref, stored.name)
-
-
-def _own(key: str) -> bool:
-    return key.startswith(f"{labels.DOMAIN}/")
-
-
-def _sync_k8s_service(ctx: RequestContext, current: Object | None, wanted: Object | None) -> None:
-    if wanted is None:
-        store.delete_quietly(ctx, current)
-        return
-    if current is None:
-        try:
-            ctx.backend.create(wanted)
-            return
-        except AlreadyExists:
-            pass
-    meta = wanted["metadata"]
-
-    def change(obj: Object) -> Object:
-        obj["metadata"]["labels"] = meta["labels"]
-        obj["metadata"]["annotations"] = {
-            **(obj["metadata"].get("annotations") or {}),
-            **meta["annotations"],
-        }
-        obj["spec"]["ports"] = wanted["spec"]["ports"]
-        obj["spec"]["selector"] = wanted["spec"]["selector"]
-        return obj
-
-    store.modify(ctx, kinds.SERVICE, meta["name"], meta["namespace"], change)
 
 
 # -- DeleteService ------------------------------------------------------------------------------
