@@ -9,8 +9,9 @@ Connect Services, load balancer Services and Ingresses); this module writes them
   service of the same name (its workload is gone) is removed. The objects are then created
   with the workload by :func:`kecs.operations.service_store.create_all`, which removes what it
   made when a later create fails.
-- UpdateService (a new deployment) converges them on the new spec (:func:`sync`): creates
-  what is missing, rewrites what differs, deletes what the spec no longer asks for.
+- UpdateService (a new deployment) and every rollback converge them on the new spec
+  (:func:`sync`, through :mod:`.service_rollout`): creates what is missing, rewrites what
+  differs, deletes what the spec no longer asks for.
 - DeleteService deletes them (:func:`delete_all`) before the service starts draining, so its
   DNS names and load balancers stop sending traffic to tasks that are stopping.
 

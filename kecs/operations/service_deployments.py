@@ -8,9 +8,11 @@ history its tombstone kept.
 
 StopServiceDeployment (``ROLLBACK``, ECS's default) is ``kubectl rollout undo``: the
 Deployment's template goes back to the last deployment that did not fail, and Kubernetes
-scales that ReplicaSet up again. ``ABORT`` (leave a rollout half done) and
-ContinueServiceDeployment (lifecycle hooks of BLUE_GREEN deployments) have no Kubernetes
-counterpart here and answer ``UnsupportedFeatureException``.
+scales that ReplicaSet up again; the service's other objects follow, as after an
+UpdateService to that deployment (:func:`kecs.operations.service_scheduler.roll_back`).
+``ABORT`` (leave a rollout half done) and ContinueServiceDeployment (lifecycle hooks of
+BLUE_GREEN deployments) have no Kubernetes counterpart here and answer
+``UnsupportedFeatureException``.
 """
 
 from __future__ import annotations
@@ -212,8 +214,7 @@ def stop_service_deployment(ctx: RequestContext, params: Params) -> Params:
             "The service deployment cannot be rolled back: the service has no earlier "
             "service revision."
         )
-    scheduler.fail_revision(ctx, v.primary, target, stop_request=True)
-    scheduler.roll_back(ctx, stored, target)
+    scheduler.roll_back(ctx, ref, stored, v.primary, target, stop_request=True)
     return {"serviceDeploymentArn": arn}
 
 

@@ -16,8 +16,9 @@ changed something. Every reaction is idempotent, so concurrent callers converge.
   Kubernetes reports ``ProgressDeadlineExceeded``. The ReplicaSet is annotated FAILED; with
   ``rollback`` the Deployment's template goes back to the last deployment that completed
   (``kubectl rollout undo``: Kubernetes reuses that ReplicaSet), and the service's task
-  definition with it. Without rollback the failed deployment stays, and its tasks are no
-  longer replaced.
+  definition, settings and other objects (Services, Ingresses) with it, as an UpdateService
+  to that deployment makes them (:func:`roll_back`). Without rollback the failed deployment
+  stays, and its tasks are no longer replaced.
 - A COMPLETED PRIMARY's ReplicaSet is annotated with the time it completed, so the deployment
   keeps its history once a newer one replaces it.
 - Retention: the STOPPED records of the service's tasks older than the retention period are
@@ -29,13 +30,16 @@ changed something. Every reaction is idempotent, so concurrent callers converge.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from kecs.errors import ECSError
 from kecs.mapping import k8s_time, pod_state, service_history, task_keys
 from kecs.mapping.rollouts import Revision, TaskPod
 from kecs.mapping.service_status import ServiceView
 from kecs.mapping.service_workload import REVISION_KEYS, circuit_breaker_enabled
+from kecs.operations import service_rollout as rollout
 from kecs.operations import service_store as store
 from kecs.operations import service_tombstones as tombstones
 from kecs.operations import service_view, task_set_scheduler
@@ -44,6 +48,7 @@ from kecs.operations.context import RequestContext
 from kecs.operations.service_store import Stored
 from kecs.operations.task_sweep import Sweep
 
+logger = logging.getLogger(__name__)
 #: Upper bound on react/reload rounds in one call (each round is a constant number of reads).
 MAX_ROUNDS = 12
 EXITED = "EssentialContainerExited"
@@ -91,7 +96,9 @@ def react(
     view = service_view.service_view(ctx, ref, stored)
     breaker = circuit_breaker_enabled(view.spec) and not stored.daemon
     _record_completion(ctx, view)
-    if breaker and _circuit_breaker(ctx, stored, view):
+    if not stored.daemon and _finish_rollback(ctx, ref, stored, view):
+        return True
+    if breaker and _circuit_breaker(ctx, ref, stored, view):
         return True
     # With the breaker, a rollout's failures are replaced until it decides (bounded rounds).
     if first_round or (breaker and view.primary_state == "IN_PROGRESS"):
@@ -145,7 +152,9 @@ def _replace_failed_tasks(ctx: RequestContext, view: ServiceView, breaker: bool)
     return changed
 
 
-def _circuit_breaker(ctx: RequestContext, stored: Stored, view: ServiceView) -> bool:
+def _circuit_breaker(
+    ctx: RequestContext, ref: ClusterRef, stored: Stored, view: ServiceView
+) -> bool:
     primary = view.primary
     if primary.obj.get("kind") != "ReplicaSet":
         return False
@@ -166,9 +175,10 @@ def _circuit_breaker(ctx: RequestContext, stored: Stored, view: ServiceView) -> 
     config = view.spec.get("deploymentConfiguration") or {}
     rollback = bool((config.get("deploymentCircuitBreaker") or {}).get("rollback"))
     target = last_completed(view) if rollback else None
-    fail_revision(ctx, primary, target)
-    if target is not None:
-        roll_back(ctx, stored, target)
+    if target is None:
+        fail_revision(ctx, primary, None)
+    else:
+        roll_back(ctx, ref, stored, primary, target)
     return True
 
 
@@ -212,32 +222,96 @@ def reset_outcome(ctx: RequestContext, revision: Revision) -> None:
         store.patch_annotations(ctx, revision.obj, dict.fromkeys(OUTCOME_KEYS))
 
 
-def roll_back(ctx: RequestContext, stored: Stored, target: Revision) -> None:
-    """Point the Deployment's template (and the service's task definition) at ``target``."""
-    assert stored.workload is not None
-    reset_outcome(ctx, target)
-    meta = stored.workload["metadata"]
-    template = copy.deepcopy(dict(target.template))
+def _template(revision: Revision) -> dict[str, Any]:
+    """``revision``'s pod template as a Deployment's (without the ReplicaSet's hash label)."""
+    template = copy.deepcopy(dict(revision.template))
     template_labels = (template.get("metadata") or {}).get("labels") or {}
     template_labels.pop(task_keys.POD_TEMPLATE_HASH, None)
+    return template
 
-    def change(current: dict[str, Any]) -> dict[str, Any]:
-        current["spec"]["template"] = template
-        notes = current["metadata"].setdefault("annotations", {})
-        spec = task_keys.json_value(notes, task_keys.SERVICE_SPEC, {})
-        if target.task_definition:
-            spec["taskDefinition"] = target.task_definition
-            notes[task_keys.TASK_DEFINITION_ARN] = target.task_definition
-        settings = target.settings
-        for key in REVISION_KEYS:
-            if settings.get(key):
-                spec[key] = settings[key]
-            else:
-                spec.pop(key, None)
-        notes[task_keys.SERVICE_SPEC] = task_keys.dump(spec)
-        return current
 
-    store.modify(ctx, store.kind_of(stored.workload), meta["name"], meta["namespace"], change)
+def rolled_back_spec(spec: Mapping[str, Any], target: Revision) -> dict[str, Any]:
+    """The service ``spec`` with ``target``'s task definition and per-deployment settings."""
+    result = copy.deepcopy(dict(spec))
+    if target.task_definition:
+        result["taskDefinition"] = target.task_definition
+    settings = target.settings
+    for key in REVISION_KEYS:
+        if settings.get(key):
+            result[key] = settings[key]
+        else:
+            result.pop(key, None)
+    return result
+
+
+def roll_back(
+    ctx: RequestContext,
+    ref: ClusterRef,
+    stored: Stored,
+    failed: Revision,
+    target: Revision,
+    *,
+    stop_request: bool = False,
+) -> None:
+    """Fail ``failed`` and roll the service back to ``target``.
+
+    The service's objects become exactly what an UpdateService to ``target``'s task
+    definition and settings makes (:mod:`.service_rollout`, the same functions), except the
+    Deployment's template, which is ``target``'s own so that Kubernetes reuses its
+    ReplicaSet (``kubectl rollout undo``). Written in this order: identity, Services and
+    Ingresses, the FAILED mark, the workload. Should a write fail before the mark, the next
+    call trips the breaker again; after it, :func:`_finish_rollback` completes the job.
+
+    A user's StopServiceDeployment (``stop_request``) gets ECS's error when the objects cannot
+    be made (a discovery name another service took meanwhile), with nothing written; the
+    circuit breaker rolls the workload back anyway, leaving those objects as they are.
+    """
+    assert stored.workload is not None
+    spec = rolled_back_spec(stored.spec, target)
+    arn = str(spec.get("taskDefinition") or "")
+    td = rollout.task_definition(ctx, arn) if arn else None
+    planned = None
+    if td is not None:
+        try:
+            planned = rollout.plan(ctx, ref, stored, spec, td, rollout=True, status=stored.status)
+        except ECSError:
+            if stop_request:
+                raise
+            logger.warning("service %s: rolled back without its attachments", stored.name)
+    if planned is None:
+        # The task definition was deleted (or its objects cannot be made): the template
+        # still rolls back; the Services and Ingresses keep what they are.
+        planned = rollout.plan(
+            ctx, ref, stored, spec, rollout.stub(arn), rollout=False, status=stored.status
+        )
+    rollout.write_identity(ctx, ref, planned)
+    rollout.write_around(ctx, ref, stored, planned)
+    fail_revision(ctx, failed, target, stop_request=stop_request)
+    reset_outcome(ctx, target)
+    rollout.write_workload(ctx, ref, stored, planned, _template(target), keep_scale=True)
+
+
+def _finish_rollback(
+    ctx: RequestContext, ref: ClusterRef, stored: Stored, view: ServiceView
+) -> bool:
+    """Complete a rollback whose FAILED mark was written but not the workload (module docs).
+
+    Only while the Deployment still asks for the failed template: once anything else (the
+    rollback, a later UpdateService) changed it, there is nothing to finish.
+    """
+    primary = view.primary
+    notes = primary.annotations
+    if primary.obj.get("kind") != "ReplicaSet" or notes.get(task_keys.ROLLOUT_STATE) != "FAILED":
+        return False
+    wanted = notes.get(store.ROLLED_BACK_TO)
+    target = next(
+        (r for r in view.revisions if r is not primary and r.deployment_id == wanted), None
+    )
+    assert stored.workload is not None
+    if target is None or stored.workload["spec"].get("template") != _template(primary):
+        return False
+    roll_back(ctx, ref, stored, primary, target, stop_request=bool(notes.get(store.STOP_REQUESTED)))
+    return True
 
 
 def finish_draining(ctx: RequestContext, ref: ClusterRef, stored: Stored) -> bool:

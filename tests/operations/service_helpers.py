@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ CLUSTER = "prod"
 #: Kinds kecs writes for services; every one it creates or replaces must validate strictly.
 VALIDATED = frozenset(
     {kinds.DEPLOYMENT, kinds.DAEMON_SET, kinds.SERVICE, kinds.CONFIG_MAP, kinds.POD}
+    | {kinds.INGRESS, kinds.SERVICE_ACCOUNT, kinds.ROLE, kinds.ROLE_BINDING}
 )
 
 
@@ -33,6 +34,8 @@ class CheckingBackend(MemoryBackend):
         self.calls: Counter[tuple[str, str]] = Counter()
         self.checked: Counter[str] = Counter()
         self.fail_create: set[ResourceKind] = set()
+        #: Updates this refuses (a write failing half way through a call).
+        self.fail_update: Callable[[Object], bool] = lambda obj: False
         super().__init__(**kwargs)
 
     def _check(self, obj: Object) -> None:
@@ -52,6 +55,10 @@ class CheckingBackend(MemoryBackend):
 
     def update(self, obj: Object) -> Object:
         self.calls[("update", obj.get("kind", ""))] += 1
+        if self.fail_update(obj):
+            from kecs.backends.errors import Unavailable
+
+            raise Unavailable(f"refused by the test: {obj['kind']}")
         self._check(obj)
         return super().update(obj)
 
