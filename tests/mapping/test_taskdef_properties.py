@@ -146,3 +146,28 @@ def test_probes_never_share_dicts() -> None:
     assert len(probes) >= 2
     assert len({id(p) for p in probes}) == len(probes)
     assert len({id(p["exec"]) for p in probes}) == len(probes)
+
+
+def _containers(value: Any, found: list[int]) -> list[int]:
+    """The ids of every dict and list in ``value`` (each occurrence once)."""
+    if isinstance(value, dict):
+        found.append(id(value))
+        for item in value.values():
+            _containers(item, found)
+    elif isinstance(value, list):
+        found.append(id(value))
+        for item in value:
+            _containers(item, found)
+    return found
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(task_definitions(), botocore_shaped()))
+def test_the_template_is_all_new_dicts_and_lists(td: dict[str, Any]) -> None:
+    """RegisterTaskDefinition hands the template over to the backend, which stores it as it
+    is: it must share no dict or list with the task definition (returned and remembered) nor
+    repeat one inside itself."""
+    template = to_pod_template(td).template
+    inside = _containers(template, [])
+    assert len(set(inside)) == len(inside)
+    assert not set(inside) & set(_containers(td, []))

@@ -353,6 +353,31 @@ def test_lost_races_are_retried(backend: kecs.MemoryBackend, monkeypatch: Any) -
     assert register(ecs)["revision"] == 2
 
 
+def test_a_registration_slipping_in_between_read_and_write_wins_the_race(
+    backend: kecs.MemoryBackend, monkeypatch: Any
+) -> None:
+    """The family record is read without a copy: losing to a real concurrent allocation is
+    a Conflict, retried, and the record the loser read is left as it was."""
+    ecs, other = kecs.client("ecs", backend=backend), kecs.client("ecs", backend=backend)
+    register(ecs)
+    real_update = backend.update
+    raced: list[int] = []
+
+    def racing_update(obj: dict[str, Any]) -> dict[str, Any]:
+        if obj["kind"] == "ConfigMap" and not raced:
+            before = backend.get(kinds.CONFIG_MAP, obj["metadata"]["name"], labels.SYSTEM_NAMESPACE)
+            raced.append(0)  # the other registration's own update goes straight through
+            raced[0] = register(other)["revision"]
+            assert before["data"]["revisions"] == "A"
+        return real_update(obj)
+
+    monkeypatch.setattr(backend, "update", racing_update)
+    assert register(ecs)["revision"] == 3
+    assert raced == [2]
+    records = backend.list(kinds.CONFIG_MAP, labels.SYSTEM_NAMESPACE).items
+    assert [r["data"]["revisions"] for r in records] == ["AAA"]
+
+
 def test_endless_conflicts_end_in_a_client_exception(
     backend: kecs.MemoryBackend, monkeypatch: Any
 ) -> None:

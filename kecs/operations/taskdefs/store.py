@@ -179,13 +179,15 @@ class TaskDefinitionStore:
         """A new revision number of ``family``, marked ACTIVE in the family record."""
 
         def attempt() -> int:
-            record = self.record(family)
+            # Read shared (no copy): the update below is a new dict that shares the stored
+            # record's unchanged parts, which ``update`` only reads; its resourceVersion is
+            # the one read, so a concurrent allocation still makes it a Conflict.
+            record = self.record(family, shared=True)
             if record is None:
-                self._create(self._new_record(family))
+                self._create(self._new_record(family), handed_over=True)
                 return 1
             statuses = record["data"]["revisions"] + CODE[ACTIVE]
-            record["data"]["revisions"] = statuses
-            self.backend.update(record)
+            self.backend.update({**record, "data": {**record["data"], "revisions": statuses}})
             return len(statuses)
 
         return retrying(attempt)
@@ -261,6 +263,9 @@ class TaskDefinitionStore:
                 f"The task definition is {len(td_json)} bytes; the maximum size of a task "
                 f"definition is {MAX_TASK_DEFINITION_BYTES // 1024} KiB."
             )
+        # Handed over: every dict in it is new (``labels.ownership`` is spread into a new
+        # one; ``to_pod_template`` builds its template from new dicts and lists, sharing
+        # nothing with the definition, which tests check), and nothing here keeps it.
         created = self._create(
             {
                 "apiVersion": "v1",
@@ -283,7 +288,8 @@ class TaskDefinitionStore:
                     },
                 },
                 "template": template,
-            }
+            },
+            handed_over=True,
         )
         # A describe or RunTask that follows on this context need not read it whole again.
         self._remember(Revision(created, task_definition))
@@ -406,14 +412,20 @@ class TaskDefinitionStore:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _create(self, obj: Object) -> Object:
-        """Create ``obj``; the result is only read (remembered, shared: never change it)."""
+    def _create(self, obj: Object, *, handed_over: bool = False) -> Object:
+        """Create ``obj``; the result is only read (remembered, shared: never change it).
+
+        ``handed_over``: the caller never touches ``obj`` again (see the backend port). A
+        create refused for want of the namespace has changed nothing in ``obj`` but its
+        ``metadata.namespace`` (set to the one it names: ConfigMaps and PodTemplates get no
+        defaults), so the same dict is handed over again.
+        """
         try:
-            return self.backend.create(obj, shared=True)
+            return self.backend.create(obj, shared=True, handed_over=handed_over)
         except NotFound:
             # The system namespace is made on first use; the retry must still race fairly.
             ensure_system_namespace(self.ctx)
-            return self.backend.create(obj, shared=True)
+            return self.backend.create(obj, shared=True, handed_over=handed_over)
 
 
 def revisions_with(statuses: str, letter: str, descending: bool) -> Iterator[int]:
