@@ -32,13 +32,15 @@ class Notes:
     """Collects notes in the order the mapping meets them, without duplicates."""
 
     def __init__(self) -> None:
-        self._notes: dict[Note, None] = {}
+        # Keyed by (path, message), which is what makes two notes equal: the Note objects
+        # are made once, by ``freeze``, not for every add (a duplicate is common).
+        self._notes: dict[tuple[str, str], None] = {}
 
     def add(self, path: str, message: str) -> None:
-        self._notes[Note(path, message)] = None
+        self._notes[path, message] = None
 
     def freeze(self) -> tuple[Note, ...]:
-        return tuple(self._notes)
+        return tuple(Note(path, message) for path, message in self._notes)
 
 
 # -- tolerant readers ------------------------------------------------------------------------

@@ -133,14 +133,17 @@ def _security_option(option: str, path: str, context: dict[str, Any], notes: Not
 
 def unmapped_notes(definition: Mapping[str, Any], path: str, notes: Notes) -> None:
     """Notes for container members kept only as metadata (or dropped) by design."""
-    linux = record(definition, "linuxParameters") or {}
-    lp = f"{path}.linuxParameters"
-    if records(linux, "devices"):
-        notes.add(f"{lp}.devices", "host devices are not mapped (use a device plugin)")
-    for key in ("maxSwap", "swappiness"):
-        if integer(linux, key) is not None:
-            notes.add(f"{lp}.{key}", "swap settings are node-level in Kubernetes; not applied")
-    if records(definition, "ulimits"):
+    # Each check first asks whether the member is there at all (most are absent), which is
+    # what every reader below answers for an absent member anyway (nothing to note).
+    if "linuxParameters" in definition:
+        linux = record(definition, "linuxParameters") or {}
+        lp = f"{path}.linuxParameters"
+        if records(linux, "devices"):
+            notes.add(f"{lp}.devices", "host devices are not mapped (use a device plugin)")
+        for key in ("maxSwap", "swappiness"):
+            if integer(linux, key) is not None:
+                notes.add(f"{lp}.{key}", "swap settings are node-level in Kubernetes; not applied")
+    if "ulimits" in definition and records(definition, "ulimits"):
         limits = ", ".join(
             f"{text(u, 'name')}={integer(u, 'softLimit')}:{integer(u, 'hardLimit')}"
             for u in records(definition, "ulimits")
@@ -156,37 +159,41 @@ def unmapped_notes(definition: Mapping[str, Any], path: str, notes: Notes) -> No
             f"log driver {driver!r} not applied: Kubernetes collects stdout/stderr "
             "(kept as metadata)",
         )
-    if record(definition, "firelensConfiguration") is not None:
+    if "firelensConfiguration" in definition and (
+        record(definition, "firelensConfiguration") is not None
+    ):
         notes.add(f"{path}.firelensConfiguration", "FireLens is not set up; kept as metadata")
-    if record(definition, "repositoryCredentials") is not None:
+    if "repositoryCredentials" in definition and (
+        record(definition, "repositoryCredentials") is not None
+    ):
         notes.add(
             f"{path}.repositoryCredentials",
             "the task's pods pull with an imagePullSecret named from the credentials ARN, "
             "which must exist as a kubernetes.io/dockerconfigjson Secret",
         )
-    if records(definition, "environmentFiles"):
+    if "environmentFiles" in definition and records(definition, "environmentFiles"):
         notes.add(
             f"{path}.environmentFiles", "S3 environment files are not loaded; kept as metadata"
         )
-    if integer(definition, "startTimeout") is not None:
+    if "startTimeout" in definition and integer(definition, "startTimeout") is not None:
         notes.add(f"{path}.startTimeout", "no Kubernetes counterpart; kept as metadata")
-    if record(definition, "restartPolicy") is not None:
+    if "restartPolicy" in definition and record(definition, "restartPolicy") is not None:
         notes.add(
             f"{path}.restartPolicy",
             "per-container restart policy kept as metadata; the pod's restartPolicy applies",
         )
-    if flag(definition, "disableNetworking"):
+    if "disableNetworking" in definition and flag(definition, "disableNetworking"):
         notes.add(f"{path}.disableNetworking", "containers of a pod share its network; not applied")
-    if strings(definition, "credentialSpecs"):
+    if "credentialSpecs" in definition and strings(definition, "credentialSpecs"):
         notes.add(
             f"{path}.credentialSpecs", "gMSA credential specs are not applied; kept as metadata"
         )
-    if present(definition, "versionConsistency"):
+    if "versionConsistency" in definition and present(definition, "versionConsistency"):
         notes.add(
             f"{path}.versionConsistency",
             "image digests are resolved by each node; kept as metadata",
         )
-    if flag(definition, "essential") is False:
+    if definition.get("essential") is False:  # ``flag(...) is False``: only the bool False
         notes.add(
             f"{path}.essential",
             "not essential: its exit does not stop the task in ECS; Kubernetes has no "

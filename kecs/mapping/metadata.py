@@ -70,8 +70,9 @@ def docker_label_annotations(definitions: list[Mapping[str, Any]], notes: Notes)
 def container_metadata(definition: Mapping[str, Any], role: str) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": text(definition, "name") or "", "role": role}
     for key in CONTAINER_METADATA:
-        if present(definition, key):
-            meta[key] = definition[key]
+        value = definition.get(key)
+        if value is not None and value != [] and value != {} and value != "":  # ``present``
+            meta[key] = value
     linux = definition.get("linuxParameters")
     if isinstance(linux, Mapping) and present(linux, "devices"):
         meta["devices"] = linux["devices"]
@@ -101,7 +102,11 @@ def task_annotations(task: Mapping[str, Any], notes: Notes) -> dict[str, str]:
         if value:
             out[annotation] = value
             notes.add(key, f"IAM role kept as annotation {annotation}; {message}")
-    metadata = {key: task[key] for key in TASK_METADATA if present(task, key)}
+    metadata: dict[str, Any] = {}
+    for key in TASK_METADATA:
+        value = task.get(key)
+        if value is not None and value != [] and value != {} and value != "":  # ``present``
+            metadata[key] = value
     if metadata:
         out[labels.ANN_TASK_METADATA] = to_json(metadata)
     for key, message in (

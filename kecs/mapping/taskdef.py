@@ -27,6 +27,15 @@ from kecs.mapping.volumes import Mounts, TaskVolumes
 
 __all__ = ["Note", "TemplateMapping", "to_pod_template"]
 
+#: The container members ``containers.security_context`` reads (none: no context, no note).
+_SECURITY_KEYS = frozenset(
+    {"privileged", "readonlyRootFilesystem", "user", "linuxParameters", "dockerSecurityOptions"}
+)
+#: The container members ``pod_options.dns`` reads.
+_DNS_KEYS = frozenset({"dnsServers", "dnsSearchDomains"})
+#: The container members ``pod_options.host_aliases`` reads.
+_HOST_ALIAS_KEYS = frozenset({"extraHosts", "links"})
+
 
 @attrs.frozen
 class TemplateMapping:
@@ -73,9 +82,10 @@ def to_pod_template(
         volume_mounts = mounts.container_mounts(index)
         if volume_mounts:
             container["volumeMounts"] = volume_mounts
-        security = containers.security_context(definition, path, notes)
-        if security:
-            container["securityContext"] = security
+        if not definition.keys().isdisjoint(_SECURITY_KEYS):
+            security = containers.security_context(definition, path, notes)
+            if security:
+                container["securityContext"] = security
         container.update(_probes(definition, index, order, windows, notes))
         containers.unmapped_notes(definition, path, notes)
         built.append(container)
@@ -90,14 +100,21 @@ def to_pod_template(
     spec["restartPolicy"] = "Always"
     if volumes.volumes:
         spec["volumes"] = volumes.volumes
+    # The container members any container has: the pod-wide options below give nothing (no
+    # field, no note) when no container has the members they read, so they are not asked.
+    members: set[str] = set().union(*definitions)
     spec.update(pod_options.namespaces(task_definition, definitions, mode, notes))
-    spec.update(pod_options.hostname(definitions, notes))
-    spec.update(pod_options.dns(definitions, mode, notes))
-    spec.update(pod_options.host_aliases(definitions, notes))
+    if "hostname" in members:
+        spec.update(pod_options.hostname(definitions, notes))
+    if mode == "host" or not members.isdisjoint(_DNS_KEYS):  # host mode: dnsPolicy Default
+        spec.update(pod_options.dns(definitions, mode, notes))
+    if not members.isdisjoint(_HOST_ALIAS_KEYS):
+        spec.update(pod_options.host_aliases(definitions, notes))
     sysctls = pod_options.sysctls(definitions, spec, notes)
     if sysctls:
         spec["securityContext"] = {"sysctls": sysctls}
-    spec.update(pod_options.grace_period(definitions, notes))
+    if "stopTimeout" in members:
+        spec.update(pod_options.grace_period(definitions, notes))
     if selector:
         spec["nodeSelector"] = selector
     if windows and (spec.get("securityContext") or any("securityContext" in c for c in built)):
