@@ -27,14 +27,22 @@ def container_env(
     env: dict[str, dict[str, Any]] = {}
     for i, pair in enumerate(records(definition, "environment")):
         name, value = text(pair, "name"), text(pair, "value")
-        where = f"{path}.environment[{i}]"
         if name is None or not _legal_env_name(name):
-            notes.add(where, f"variable name {name!r} is not a legal environment name; dropped")
+            notes.add(
+                f"{path}.environment[{i}]",
+                f"variable name {name!r} is not a legal environment name; dropped",
+            )
             continue
         if name in env:
-            notes.add(where, f"duplicate variable {name!r}; the last value wins (as in Docker)")
+            notes.add(
+                f"{path}.environment[{i}]",
+                f"duplicate variable {name!r}; the last value wins (as in Docker)",
+            )
         if value is None and "valueFrom" in pair:
-            notes.add(where, f"{name!r} has valueFrom inside environment; use secrets")
+            notes.add(
+                f"{path}.environment[{i}]",
+                f"{name!r} has valueFrom inside environment; use secrets",
+            )
         env[name] = {"name": name, "value": escape_expansion(value or "")}
 
     refs: list[SecretRef] = []

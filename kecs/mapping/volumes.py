@@ -198,6 +198,13 @@ class Mounts:
         return points
 
     def container_mounts(self, index: int) -> list[dict[str, Any]]:
+        definition = self._definitions[index]
+        if (
+            not definition.get("mountPoints")
+            and not definition.get("volumesFrom")
+            and "linuxParameters" not in definition
+        ):
+            return []  # nothing to mount, nothing to note (the common container)
         mounts: list[dict[str, Any]] = []
         paths: set[str] = set()
         for volume, container_path, read_only, where in self._points(index, ()):
