@@ -78,9 +78,13 @@ def resolve(
     return found
 
 
+#: The encoder of the stored tags and notes (made once, not per ``json.dumps``).
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def notes_json(notes: tuple[Any, ...]) -> str:
     # ``ANN_NOTES`` is a JSON list of readable strings ("path: message").
-    return json.dumps([str(n) for n in notes], separators=(",", ":"))
+    return _COMPACT.encode([str(n) for n in notes])
 
 
 @operation("RegisterTaskDefinition")
@@ -98,7 +102,7 @@ def register_task_definition(ctx: RequestContext, params: Params) -> Params:
             registered_at=ctx.now().timestamp(),
         )
         mapped = to_pod_template(td, region=ctx.region)
-        tags_json = json.dumps(tags, separators=(",", ":"))
+        tags_json = _COMPACT.encode(tags)
         return Built(td, mapped.template, tags_json, notes_json(mapped.notes))
 
     td = TaskDefinitionStore(ctx).register(params["family"], make)

@@ -120,63 +120,62 @@ def compatibilities(td: Mapping[str, Any], sizes: Sizes) -> list[str]:
 
 def requires_attributes(td: Mapping[str, Any]) -> list[str]:
     """The container-agent capabilities this definition needs, in AWS's naming."""
+    # Insertion-ordered set: the first time a capability is needed fixes its place (setting
+    # an existing key again does not move it).
     found: dict[str, None] = {}
-
-    def need(*names: str) -> None:
-        for name in names:
-            found.setdefault(name, None)
-
     execution_role = bool(td.get("executionRoleArn"))
     containers: Sequence[Mapping[str, Any]] = td["containerDefinitions"]
     for c in containers:
-        _container_attributes(c, execution_role, need)
+        _container_attributes(c, execution_role, found)
     if td.get("taskRoleArn"):
-        need(_CAP + "task-iam-role")
+        found[_CAP + "task-iam-role"] = None
     mode = td.get("networkMode")
     if mode:
-        need(_CAP + "docker-remote-api.1.18")
+        found[_CAP + "docker-remote-api.1.18"] = None
     if mode == "awsvpc":
-        need(_ECS_CAP + "task-eni")
+        found[_ECS_CAP + "task-eni"] = None
     for volume in td.get("volumes") or ():
         efs = volume.get("efsVolumeConfiguration")
         if efs:
-            need(_ECS_CAP + "efs")
+            found[_ECS_CAP + "efs"] = None
             if efs.get("authorizationConfig"):
-                need(_ECS_CAP + "efsAuth")
+                found[_ECS_CAP + "efsAuth"] = None
         if volume.get("dockerVolumeConfiguration"):
-            need(_CAP + "docker-remote-api.1.25")
+            found[_CAP + "docker-remote-api.1.25"] = None
     if td.get("proxyConfiguration"):
-        need(_ECS_CAP + "aws-appmesh")
+        found[_ECS_CAP + "aws-appmesh"] = None
     return list(found)
 
 
-def _container_attributes(c: Mapping[str, Any], execution_role: bool, need: Any) -> None:
+def _container_attributes(
+    c: Mapping[str, Any], execution_role: bool, found: dict[str, None]
+) -> None:
     log = c.get("logConfiguration") or {}
     driver = log.get("logDriver")
     if driver:
-        need(_CAP + f"logging-driver.{driver}")
+        found[_CAP + f"logging-driver.{driver}"] = None
     if driver == "awslogs":
-        need(_CAP + "docker-remote-api.1.19")
+        found[_CAP + "docker-remote-api.1.19"] = None
         if execution_role:
-            need(_ECS_CAP + "execution-role-awslogs")
+            found[_ECS_CAP + "execution-role-awslogs"] = None
     if ".dkr.ecr." in (c.get("image") or ""):
-        need(_CAP + "ecr-auth")
+        found[_CAP + "ecr-auth"] = None
         if execution_role:
-            need(_ECS_CAP + "execution-role-ecr-pull")
+            found[_ECS_CAP + "execution-role-ecr-pull"] = None
     for secret in [*(c.get("secrets") or ()), *(log.get("secretOptions") or ())]:
         source = secret.get("valueFrom", "")
         kind = "asm" if ":secretsmanager:" in source else "ssm"
-        need(_ECS_CAP + f"secrets.{kind}.environment-variables")
+        found[_ECS_CAP + f"secrets.{kind}.environment-variables"] = None
     if c.get("healthCheck"):
-        need(_ECS_CAP + "container-health-check")
+        found[_ECS_CAP + "container-health-check"] = None
     if c.get("dependsOn"):
-        need(_ECS_CAP + "container-ordering")
+        found[_ECS_CAP + "container-ordering"] = None
     if c.get("environmentFiles"):
-        need(_ECS_CAP + "env-files.s3")
+        found[_ECS_CAP + "env-files.s3"] = None
     firelens = c.get("firelensConfiguration")
     if firelens:
-        need(_ECS_CAP + f"firelens.{firelens.get('type', 'fluentbit')}")
+        found[_ECS_CAP + f"firelens.{firelens.get('type', 'fluentbit')}"] = None
     if c.get("repositoryCredentials"):
-        need(_CAP + "private-registry-authentication.secretsmanager")
+        found[_CAP + "private-registry-authentication.secretsmanager"] = None
     if c.get("links"):
-        need(_CAP + "docker-remote-api.1.17")
+        found[_CAP + "docker-remote-api.1.17"] = None

@@ -7,6 +7,7 @@ strings (``"256"``, ``"2048"``).
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -43,6 +44,9 @@ def _scaled(number: str, scale: bool) -> int | None:
     return int(value)
 
 
+# Both parsers are pure functions of a short string that recurs (most definitions use a few
+# sizes): remembered, bounded. A refused value raises every time (errors are not cached).
+@functools.lru_cache(maxsize=256)
 def parse_cpu(value: str) -> int:
     """Task CPU units from ``"1024"``, ``"1 vCPU"``, ``".25 vcpu"``...; ClientException if not."""
     match = _CPU.fullmatch(value)
@@ -55,6 +59,7 @@ def parse_cpu(value: str) -> int:
     return units
 
 
+@functools.lru_cache(maxsize=256)
 def parse_memory(value: str) -> int:
     """Task memory in MiB from ``"2048"``, ``"2GB"``, ``"2 GB"``...; ClientException if not."""
     match = _MEMORY.fullmatch(value)
