@@ -18,6 +18,7 @@ containers wait for *every* init container, not only their own dependencies.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -37,7 +38,17 @@ class StartOrder:
     healthy_gates: frozenset[int]  # sidecars dependents wait on to be HEALTHY
 
 
+@functools.lru_cache(maxsize=16)
+def _unordered(count: int) -> StartOrder:
+    """The plan of ``count`` containers none of which depends on another (frozen: shared)."""
+    container: Role = "container"
+    return StartOrder(roles=(container,) * count, init_order=(), healthy_gates=frozenset())
+
+
 def plan(definitions: list[Mapping[str, Any]], notes: Notes) -> StartOrder:
+    if all("dependsOn" not in definition for definition in definitions):
+        # The usual task: every container a regular one, nothing to note.
+        return _unordered(len(definitions))
     by_name: dict[str, int] = {}
     for index, definition in enumerate(definitions):
         by_name.setdefault(text(definition, "name") or "", index)
