@@ -176,3 +176,20 @@ def test_cycles_are_broken_and_one_regular_container_remains() -> None:
         {"name": "b", "dependsOn": [{"containerName": "a", "condition": "START"}]},
     )
     assert len(s["containers"]) == 1 and len(s["initContainers"]) == 1
+
+
+def test_without_depends_on_every_container_is_regular_and_nothing_is_noted() -> None:
+    """The shortcut for tasks without dependsOn gives what the full plan gives: an empty
+    ``dependsOn`` list (the full plan's path) and no member at all plan alike."""
+    from kecs.mapping import ordering
+    from kecs.mapping.common import Notes
+
+    bare: list[dict[str, Any]] = [{"name": "a"}, {"name": "b", "essential": False}]
+    empty: list[dict[str, Any]] = [{**d, "dependsOn": []} for d in bare]
+    for definitions in (bare, empty):
+        notes = Notes()
+        order = ordering.plan(list(definitions), notes)
+        assert order.roles == ("container", "container")
+        assert order.init_order == () and order.healthy_gates == frozenset()
+        assert notes.freeze() == ()
+    assert ordering.plan(list(bare), Notes()) == ordering.plan(list(empty), Notes())
