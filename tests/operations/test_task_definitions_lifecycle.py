@@ -378,6 +378,42 @@ def test_a_registration_slipping_in_between_read_and_write_wins_the_race(
     assert [r["data"]["revisions"] for r in records] == ["AAA"]
 
 
+def _parts(value: Any) -> list[Any]:
+    """Every dict and list in ``value``."""
+    if isinstance(value, dict):
+        return [value, *(p for item in value.values() for p in _parts(item))]
+    if isinstance(value, list):
+        return [value, *(p for item in value for p in _parts(item))]
+    return []
+
+
+def test_a_store_refused_for_want_of_the_namespace_hands_over_a_new_object(
+    backend: kecs.MemoryBackend, monkeypatch: Any
+) -> None:
+    """What is handed over is given up: when the namespace went away between allocating the
+    revision and storing it, the second attempt hands over a PodTemplate built anew."""
+    from kecs.backends.errors import NotFound
+
+    ecs = kecs.client("ecs", backend=backend)
+    register(ecs)
+    real_create = backend.create
+    handed: list[Any] = []  # kept alive, so no id is reused
+
+    def create(obj: dict[str, Any], **options: Any) -> dict[str, Any]:
+        if options.get("handed_over"):
+            assert not {id(p) for p in _parts(obj)} & {id(p) for p in handed}
+            handed.extend(_parts(obj))
+        if obj["kind"] == "PodTemplate" and len(handed) == len(_parts(obj)):
+            raise NotFound("namespaces not found")  # the first PodTemplate only
+        return real_create(obj, **options)
+
+    monkeypatch.setattr(backend, "create", create)
+    td = register(ecs)
+    assert td["revision"] == 2
+    described = ecs.describe_task_definition(taskDefinition="web:2")["taskDefinition"]
+    assert described == td
+
+
 def test_endless_conflicts_end_in_a_client_exception(
     backend: kecs.MemoryBackend, monkeypatch: Any
 ) -> None:

@@ -184,7 +184,7 @@ class TaskDefinitionStore:
             # the one read, so a concurrent allocation still makes it a Conflict.
             record = self.record(family, shared=True)
             if record is None:
-                self._create(self._new_record(family), handed_over=True)
+                self._create(lambda: self._new_record(family))
                 return 1
             statuses = record["data"]["revisions"] + CODE[ACTIVE]
             self.backend.update({**record, "data": {**record["data"], "revisions": statuses}})
@@ -235,12 +235,24 @@ class TaskDefinitionStore:
         revision = self.allocate(family)
         try:
             built = make(revision)
-            self.create(
-                built.definition,
-                built.template,
-                tags_json=built.tags_json,
-                notes_json=built.notes_json,
-            )
+            try:
+                self.create(
+                    built.definition,
+                    built.template,
+                    tags_json=built.tags_json,
+                    notes_json=built.notes_json,
+                )
+            except NotFound:
+                # The system namespace went away after the allocation. What was handed over
+                # is given up: the revision is built anew for the second attempt.
+                ensure_system_namespace(self.ctx)
+                built = make(revision)
+                self.create(
+                    built.definition,
+                    built.template,
+                    tags_json=built.tags_json,
+                    notes_json=built.notes_json,
+                )
         except BaseException:
             self.set_letter(family, revision, UNUSED)
             raise
@@ -254,6 +266,8 @@ class TaskDefinitionStore:
         tags_json: str,
         notes_json: str,
     ) -> None:
+        """Store one revision, handing ``template`` over to the backend (``NotFound`` if the
+        system namespace does not exist)."""
         family, revision = task_definition["family"], task_definition["revision"]
         key = self.key(family)
         td_json = _COMPACT.encode(task_definition)
@@ -266,7 +280,7 @@ class TaskDefinitionStore:
         # Handed over: every dict in it is new (``labels.ownership`` is spread into a new
         # one; ``to_pod_template`` builds its template from new dicts and lists, sharing
         # nothing with the definition, which tests check), and nothing here keeps it.
-        created = self._create(
+        created = self.backend.create(
             {
                 "apiVersion": "v1",
                 "kind": "PodTemplate",
@@ -289,6 +303,7 @@ class TaskDefinitionStore:
                 },
                 "template": template,
             },
+            shared=True,  # only read (remembered: never changed)
             handed_over=True,
         )
         # A describe or RunTask that follows on this context need not read it whole again.
@@ -412,20 +427,18 @@ class TaskDefinitionStore:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _create(self, obj: Object, *, handed_over: bool = False) -> Object:
-        """Create ``obj``; the result is only read (remembered, shared: never change it).
+    def _create(self, build: Callable[[], Object]) -> Object:
+        """Create what ``build()`` makes, handed over to the backend (a new object the caller
+        never touches again); the result is only read (shared: never change it).
 
-        ``handed_over``: the caller never touches ``obj`` again (see the backend port). A
-        create refused for want of the namespace has changed nothing in ``obj`` but its
-        ``metadata.namespace`` (set to the one it names: ConfigMaps and PodTemplates get no
-        defaults), so the same dict is handed over again.
+        The system namespace is made on first use; the retry must still race fairly, and
+        hands over a second object built anew (the first was given up).
         """
         try:
-            return self.backend.create(obj, shared=True, handed_over=handed_over)
+            return self.backend.create(build(), shared=True, handed_over=True)
         except NotFound:
-            # The system namespace is made on first use; the retry must still race fairly.
             ensure_system_namespace(self.ctx)
-            return self.backend.create(obj, shared=True, handed_over=handed_over)
+            return self.backend.create(build(), shared=True, handed_over=True)
 
 
 def revisions_with(statuses: str, letter: str, descending: bool) -> Iterator[int]:
