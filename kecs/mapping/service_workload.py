@@ -217,19 +217,35 @@ def selector(service_name: str) -> dict[str, str]:
     return {labels.SERVICE: names.label_value(service_name), labels.RESOURCE: "task"}
 
 
-def _metadata(
+def service_labels(
+    service_name: str, *, resource: str, account: str, region: str, cluster_name: str
+) -> dict[str, str]:
+    """Ownership (``resource``), cluster and service labels: what every object of one ECS
+    service is found by (its workload, Service, record and task sets)."""
+    object_labels = labels.ownership(account, region, resource)
+    object_labels[labels.CLUSTER] = names.label_value(cluster_name)
+    object_labels[labels.SERVICE] = names.label_value(service_name)
+    return object_labels
+
+
+def workload_metadata(
     spec: Mapping[str, Any],
     *,
     namespace: str,
     cluster_name: str,
     account: str,
     region: str,
-    status: str,
+    status: str = "ACTIVE",
 ) -> dict[str, Any]:
+    """The metadata (name, labels, annotations) every kind of service object carries."""
     service_name = str(spec.get("serviceName", ""))
-    object_labels = labels.ownership(account, region, SERVICE_RESOURCE)
-    object_labels[labels.CLUSTER] = names.label_value(cluster_name)
-    object_labels[labels.SERVICE] = names.label_value(service_name)
+    object_labels = service_labels(
+        service_name,
+        resource=SERVICE_RESOURCE,
+        account=account,
+        region=region,
+        cluster_name=cluster_name,
+    )
     if spec.get("launchType"):
         object_labels[labels.LAUNCH_TYPE] = names.label_value(str(spec["launchType"]))
     annotations = {
@@ -250,17 +266,45 @@ def _metadata(
     }
 
 
-def workload_metadata(
+def deployment_spec(
+    replicas: int,
+    match_labels: Mapping[str, str],
+    rolling: Mapping[str, Any],
+    template: Mapping[str, Any],
+    *,
+    deadline: int = NO_DEADLINE,
+    history: int = REVISION_HISTORY_LIMIT,
+) -> dict[str, Any]:
+    """A Deployment's ``spec``, rolled out ``rolling``-ly (shared by REPLICA services and
+    task sets, :mod:`kecs.mapping.task_sets`)."""
+    return {
+        "replicas": replicas,
+        "selector": {"matchLabels": dict(match_labels)},
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": dict(rolling)},
+        "progressDeadlineSeconds": deadline,
+        "revisionHistoryLimit": history,
+        "template": dict(template),
+    }
+
+
+def workload(
+    template: Mapping[str, Any],
     spec: Mapping[str, Any],
     *,
     namespace: str,
     cluster_name: str,
     account: str,
     region: str,
+    task_definition: Mapping[str, Any],
+    task_definition_tags: Sequence[Mapping[str, str]] | None = None,
     status: str = "ACTIVE",
+    kind: str | None = None,
 ) -> dict[str, Any]:
-    """The metadata (name, labels, annotations) every kind of service object carries."""
-    return _metadata(
+    """The service's workload: an ``apps/v1 Deployment`` for a REPLICA service, a
+    ``DaemonSet`` for a DAEMON one (``kind``, when given, overrides ``schedulingStrategy``)."""
+    if kind is None:
+        kind = "DaemonSet" if scheduling_strategy(spec) == DAEMON else "Deployment"
+    metadata = workload_metadata(
         spec,
         namespace=namespace,
         cluster_name=cluster_name,
@@ -268,90 +312,39 @@ def workload_metadata(
         region=region,
         status=status,
     )
+    pod = pod_template(
+        template,
+        spec,
+        cluster_name=cluster_name,
+        account=account,
+        region=region,
+        task_definition=task_definition,
+        task_definition_tags=task_definition_tags,
+    )
+    match_labels = selector(str(spec.get("serviceName", "")))
+    if kind == "DaemonSet":
+        workload_spec = daemon_set_spec(pod, match_labels, rolling_update(spec))
+    else:
+        deadline = CIRCUIT_BREAKER_DEADLINE if circuit_breaker_enabled(spec) else NO_DEADLINE
+        replicas = int(spec.get("desiredCount") or 0)
+        workload_spec = deployment_spec(
+            replicas, match_labels, rolling_update(spec), pod, deadline=deadline
+        )
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": metadata, "spec": workload_spec}
 
 
 def deployment(
-    template: Mapping[str, Any],
-    spec: Mapping[str, Any],
-    *,
-    namespace: str,
-    cluster_name: str,
-    account: str,
-    region: str,
-    task_definition: Mapping[str, Any],
-    task_definition_tags: Sequence[Mapping[str, str]] | None = None,
-    status: str = "ACTIVE",
+    template: Mapping[str, Any], spec: Mapping[str, Any], **kwargs: Any
 ) -> dict[str, Any]:
-    """The ``apps/v1 Deployment`` of a REPLICA service."""
-    deadline = CIRCUIT_BREAKER_DEADLINE if circuit_breaker_enabled(spec) else NO_DEADLINE
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": _metadata(
-            spec,
-            namespace=namespace,
-            cluster_name=cluster_name,
-            account=account,
-            region=region,
-            status=status,
-        ),
-        "spec": {
-            "replicas": int(spec.get("desiredCount") or 0),
-            "selector": {"matchLabels": selector(str(spec.get("serviceName", "")))},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": rolling_update(spec)},
-            "progressDeadlineSeconds": deadline,
-            "revisionHistoryLimit": REVISION_HISTORY_LIMIT,
-            "template": pod_template(
-                template,
-                spec,
-                cluster_name=cluster_name,
-                account=account,
-                region=region,
-                task_definition=task_definition,
-                task_definition_tags=task_definition_tags,
-            ),
-        },
-    }
+    """The ``apps/v1 Deployment`` of a REPLICA service (:func:`workload`'s arguments)."""
+    return workload(template, spec, kind="Deployment", **kwargs)
 
 
 def daemon_set(
-    template: Mapping[str, Any],
-    spec: Mapping[str, Any],
-    *,
-    namespace: str,
-    cluster_name: str,
-    account: str,
-    region: str,
-    task_definition: Mapping[str, Any],
-    task_definition_tags: Sequence[Mapping[str, str]] | None = None,
-    status: str = "ACTIVE",
+    template: Mapping[str, Any], spec: Mapping[str, Any], **kwargs: Any
 ) -> dict[str, Any]:
-    """The ``apps/v1 DaemonSet`` of a DAEMON service."""
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "metadata": _metadata(
-            spec,
-            namespace=namespace,
-            cluster_name=cluster_name,
-            account=account,
-            region=region,
-            status=status,
-        ),
-        "spec": daemon_set_spec(
-            pod_template(
-                template,
-                spec,
-                cluster_name=cluster_name,
-                account=account,
-                region=region,
-                task_definition=task_definition,
-                task_definition_tags=task_definition_tags,
-            ),
-            selector(str(spec.get("serviceName", ""))),
-            rolling_update(spec),
-        ),
-    }
+    """The ``apps/v1 DaemonSet`` of a DAEMON service (:func:`workload`'s arguments)."""
+    return workload(template, spec, kind="DaemonSet", **kwargs)
 
 
 def daemon_set_spec(
@@ -365,16 +358,6 @@ def daemon_set_spec(
         "revisionHistoryLimit": REVISION_HISTORY_LIMIT,
         "template": dict(template),
     }
-
-
-def workload(
-    template: Mapping[str, Any],
-    spec: Mapping[str, Any],
-    **kwargs: Any,
-) -> dict[str, Any]:
-    """:func:`deployment` or :func:`daemon_set`, by ``schedulingStrategy``."""
-    build = daemon_set if scheduling_strategy(spec) == DAEMON else deployment
-    return build(template, spec, **kwargs)
 
 
 def service_ports(task_definition: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -414,9 +397,13 @@ def service(
     if not ports:
         return None
     service_name = str(spec.get("serviceName", ""))
-    object_labels = labels.ownership(account, region, SERVICE_RESOURCE)
-    object_labels[labels.CLUSTER] = names.label_value(cluster_name)
-    object_labels[labels.SERVICE] = names.label_value(service_name)
+    object_labels = service_labels(
+        service_name,
+        resource=SERVICE_RESOURCE,
+        account=account,
+        region=region,
+        cluster_name=cluster_name,
+    )
     name = workload_name(service_name, account=account, region=region, cluster_name=cluster_name)
     return {
         "apiVersion": "v1",

@@ -187,9 +187,9 @@ def task_set_deployment(
     pod, ident = task_wiring.service_template(
         pod, spec, task_definition, account=account, region=region, cluster_name=cluster_name
     )
-    object_labels = labels.ownership(account, region, RESOURCE)
-    object_labels[labels.CLUSTER] = names.label_value(cluster_name)
-    object_labels[labels.SERVICE] = names.label_value(service_name)
+    object_labels = service_workload.service_labels(
+        service_name, resource=RESOURCE, account=account, region=region, cluster_name=cluster_name
+    )
     object_labels[labels.TASK_SET] = task_set_label(set_id)
     object_labels[labels.STATUS] = status
     owner_meta = owner["metadata"]
@@ -220,17 +220,13 @@ def task_set_deployment(
                 }
             ],
         },
-        "spec": {
-            "replicas": 0 if status == DRAINING else replicas_of(service_spec, task_set),
-            "selector": {"matchLabels": selector(service_name, set_id)},
-            "strategy": {
-                "type": "RollingUpdate",
-                "rollingUpdate": service_workload.rolling_update(service_spec),
-            },
-            "progressDeadlineSeconds": service_workload.NO_DEADLINE,
-            "revisionHistoryLimit": 1,
-            "template": pod,
-        },
+        "spec": service_workload.deployment_spec(
+            0 if status == DRAINING else replicas_of(service_spec, task_set),
+            selector(service_name, set_id),
+            service_workload.rolling_update(service_spec),
+            pod,
+            history=1,
+        ),
     }
     return deployment, ident
 
