@@ -203,6 +203,8 @@ class _InProcessJSONParser(parsers.JSONParser):  # type: ignore[misc]
             item_shape = shape.member
 
             def listing(value: Any) -> Any:
+                if value == []:  # many of a task's lists are empty: nothing to look up
+                    return []
                 item_plan = plans.get(item_shape) or self._plan(item_shape)
                 if item_plan is _unchanged:  # scalars: botocore's walk copies the list
                     return list(value)

@@ -203,3 +203,18 @@ def test_a_success_has_the_metadata_botocores_parser_gives() -> None:
     expected["ResponseMetadata"]["RetryAttempts"] = 0
     assert result == expected
     assert result["ResponseMetadata"]["RequestId"] == http.headers["x-amzn-RequestId"]
+
+
+def test_an_empty_list_parses_to_a_new_empty_list() -> None:
+    """Empty lists take a short cut; the answer still shares nothing with the payload."""
+    shape = _MODEL.operation_model("DescribeTasks").output_shape
+    containers: list[Any] = []
+    payload = {"tasks": [{"taskArn": "t", "containers": containers, "attachments": []}]}
+    parsed = _InProcessJSONParser().parse(
+        {"status_code": 200, "headers": {}, "body": _Decoded(payload)}, shape
+    )
+    task = parsed["tasks"][0]
+    assert task["containers"] == [] and task["attachments"] == []
+    assert task["containers"] is not containers
+    fast, slow = _both(shape, payload, 200)
+    assert fast == slow
