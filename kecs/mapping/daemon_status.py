@@ -37,28 +37,16 @@ from kecs.mapping.daemons import (
     spec_of,
 )
 from kecs.mapping.rollouts import Revision
+from kecs.mapping.service_status import RolloutView
 
 
 @dataclass(frozen=True)
-class DaemonView:
+class DaemonView(RolloutView):
     """What a daemon's detail, deployments and revisions are computed from."""
 
     daemon_set: Mapping[str, Any]
-    spec: Mapping[str, Any]
-    name: str
-    arn: str
-    cluster_arn: str
-    region: str
-    account: str
-    cluster_name: str
-    revisions: tuple[Revision, ...]
-    primary_state: str
     #: Node name -> Node, for the Nodes of the daemon's capacity providers.
     nodes: Mapping[str, Mapping[str, Any]]
-
-    @property
-    def primary(self) -> Revision:
-        return self.revisions[-1]
 
     @property
     def status(self) -> str:

@@ -59,10 +59,11 @@ def rollout_reason(deployment_id: str, state: str) -> str:
 
 
 @dataclass(frozen=True)
-class ServiceView:
-    """What the Service, its deployments and its history are computed from."""
+class RolloutView:
+    """What a service's or a daemon's ECS structures are computed from: its identity and its
+    Kubernetes revisions, oldest first (the last one is the PRIMARY). A daemon rolls out like
+    a DAEMON service, so both views share these (:class:`kecs.mapping.daemon_status.DaemonView`)."""
 
-    workload: Mapping[str, Any]
     spec: Mapping[str, Any]
     name: str
     arn: str
@@ -72,11 +73,18 @@ class ServiceView:
     cluster_name: str
     revisions: tuple[Revision, ...]
     primary_state: str
-    primary_finished: datetime | None
 
     @property
     def primary(self) -> Revision:
         return self.revisions[-1]
+
+
+@dataclass(frozen=True)
+class ServiceView(RolloutView):
+    """What the Service, its deployments and its history are computed from."""
+
+    workload: Mapping[str, Any]
+    primary_finished: datetime | None
 
     @property
     def active(self) -> list[Revision]:
