@@ -18,8 +18,7 @@ revision replaced it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from kecs.mapping import rollouts, service_status, task_containers
@@ -144,11 +143,7 @@ def brief(deployment: Mapping[str, Any]) -> dict[str, Any]:
 
 def container_images(revision: Revision) -> list[dict[str, Any]]:
     """``{containerName, image, imageDigest}`` of each container of ``revision`` (the digest
-    from a task that pulled it); shared with :mod:`kecs.mapping.daemons`."""
-    return _images(revision)
-
-
-def _images(revision: Revision) -> list[dict[str, Any]]:
+    from a task that pulled it); shared with :mod:`kecs.mapping.daemon_status`."""
     mapping = task_containers.name_map(revision.template)
     specs = {c.get("name"): c for c in task_containers.k8s_containers(revision.template)}
     digests: dict[str, str] = {}
@@ -180,7 +175,7 @@ def service_revision(v: ServiceView, revision: Revision) -> dict[str, Any]:
         "taskDefinition": revision.task_definition or str(v.spec.get("taskDefinition") or ""),
         "loadBalancers": list(settings.get("loadBalancers") or []),
         "serviceRegistries": list(settings.get("serviceRegistries") or []),
-        "containerImages": _images(revision),
+        "containerImages": container_images(revision),
         "guardDutyEnabled": False,
     }
     out.update(service_status.launch_settings(settings))
@@ -192,51 +187,11 @@ def service_revision(v: ServiceView, revision: Revision) -> dict[str, Any]:
     return out
 
 
-def _view(
-    workload: Mapping[str, Any],
-    replica_sets: Sequence[Mapping[str, Any]],
-    pods: Sequence[Mapping[str, Any]],
-    region: str,
-    account: str,
-    cluster_name: str,
-    now: datetime,
-) -> ServiceView:
-    return service_status.view(
-        workload,
-        replica_sets,
-        pods,
-        region=region,
-        account=account,
-        cluster_name=cluster_name,
-        now=now,
-    )
-
-
-def service_deployments(
-    workload: Mapping[str, Any],
-    replica_sets: Sequence[Mapping[str, Any]],
-    pods: Sequence[Mapping[str, Any]],
-    *,
-    region: str,
-    account: str,
-    cluster_name: str,
-    now: datetime,
-) -> list[dict[str, Any]]:
+def service_deployments(v: ServiceView) -> list[dict[str, Any]]:
     """Every ``ServiceDeployment`` of the service Kubernetes still remembers, newest first."""
-    v = _view(workload, replica_sets, pods, region, account, cluster_name, now)
     return [service_deployment(v, r) for r in reversed(v.revisions)]
 
 
-def service_revisions(
-    workload: Mapping[str, Any],
-    replica_sets: Sequence[Mapping[str, Any]],
-    pods: Sequence[Mapping[str, Any]],
-    *,
-    region: str,
-    account: str,
-    cluster_name: str,
-    now: datetime,
-) -> list[dict[str, Any]]:
+def service_revisions(v: ServiceView) -> list[dict[str, Any]]:
     """Every ``ServiceRevision`` of the service Kubernetes still remembers, newest first."""
-    v = _view(workload, replica_sets, pods, region, account, cluster_name, now)
     return [service_revision(v, r) for r in reversed(v.revisions)]

@@ -135,15 +135,13 @@ def service_deployments(ctx: RequestContext, ref: ClusterRef, stored: Stored) ->
     if stored.external:
         return []  # its task sets are rolled out by the external controller, not ECS
     v = service_view(ctx, ref, stored)
-    result = []
-    for revision in reversed(v.revisions):
-        deployment = service_history.service_deployment(v, revision)
+    result = service_history.service_deployments(v)
+    for revision, deployment in zip(reversed(v.revisions), result, strict=True):
         if _stopped_by_request(revision):
             deployment["status"] = "ROLLBACK_SUCCESSFUL"
             deployment["statusReason"] = (
                 "Service deployment rolled back by a StopServiceDeployment request."
             )
-        result.append(deployment)
     return result
 
 
@@ -153,8 +151,7 @@ def service_revisions(ctx: RequestContext, ref: ClusterRef, stored: Stored) -> l
         return [dict(r) for r in stored.tombstone_data("serviceRevisions") or []]
     if stored.external:
         return []
-    v = service_view(ctx, ref, stored)
-    return [service_history.service_revision(v, r) for r in reversed(v.revisions)]
+    return service_history.service_revisions(service_view(ctx, ref, stored))
 
 
 def inactive_record(ctx: RequestContext, ref: ClusterRef, stored: Stored) -> Params:

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from kecs import arns
 from kecs.mapping import ids, task_keys
 from kecs.mapping.service_history import brief, service_deployments, service_revisions
-from kecs.mapping.service_status import workload_to_service
+from kecs.mapping.service_status import view, workload_to_service
 from tests.k8s_schema import validate_strict
 from tests.mapping.ecs_shapes import check
 from tests.strategies_k8s import (
@@ -50,11 +50,8 @@ def describe(
 def history(
     workload: dict[str, Any], revisions: list[dict[str, Any]], pods: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    options = {**WHERE, "now": NOW}
-    return (
-        service_deployments(workload, revisions, pods, **options),
-        service_revisions(workload, revisions, pods, **options),
-    )
+    v = view(workload, revisions, pods, **WHERE, now=NOW)
+    return service_deployments(v), service_revisions(v)
 
 
 # -- properties ---------------------------------------------------------------------------------
