@@ -110,17 +110,30 @@ def up(pod: dict[str, Any], start: float = 10) -> dict[str, Any]:
     return with_status(pod, {name: running(start) for name in k8s_names(pod)})
 
 
+def progressed(
+    workload: dict[str, Any],
+    reason: str,
+    rs: dict[str, Any],
+    counts: tuple[int, int, int],
+    when: float = 30,
+) -> dict[str, Any]:
+    """``workload`` with a Deployment status for ``rs``: (replicas, updated, available)."""
+    replicas, updated, available = counts
+    return deployment_status(
+        workload,
+        reason,
+        replicas=replicas,
+        updated=updated,
+        available=available,
+        rs_name=rs["metadata"]["name"],
+        when=when,
+    )
+
+
 def test_steady_single_deployment_and_its_events() -> None:
     workload, old, _ = rollout()
     pods = [up(rs_pod(old, f"a{i}000000-0000-4000-8000-000000000000", created=5)) for i in range(2)]
-    workload = deployment_status(
-        workload,
-        "NewReplicaSetAvailable",
-        replicas=2,
-        updated=2,
-        available=2,
-        rs_name=old["metadata"]["name"],
-    )
+    workload = progressed(workload, "NewReplicaSetAvailable", old, (2, 2, 2))
     service = describe(workload, [old], pods)
     assert (service["desiredCount"], service["runningCount"], service["pendingCount"]) == (2, 2, 0)
     assert service["status"] == "ACTIVE"
@@ -153,14 +166,7 @@ def test_rollout_in_progress_then_completed_with_scale_in_events() -> None:
             rs_pod(new, "b0000000-0000-4000-8000-000000000000", created=100), {"web": waiting()}
         )
     ]
-    progressing = deployment_status(
-        workload,
-        "ReplicaSetUpdated",
-        replicas=3,
-        updated=1,
-        available=2,
-        rs_name=new["metadata"]["name"],
-    )
+    progressing = progressed(workload, "ReplicaSetUpdated", new, (3, 1, 2))
     service = describe(progressing, [old, new], old_pods + new_pods)
     primary, active = service["deployments"]
     assert (primary["status"], active["status"]) == ("PRIMARY", "ACTIVE")
@@ -185,15 +191,7 @@ def test_rollout_in_progress_then_completed_with_scale_in_events() -> None:
     old_drained = copy.deepcopy(old)
     old_drained["spec"]["replicas"] = 0
     old_drained["status"]["replicas"] = 0
-    done = deployment_status(
-        workload,
-        "NewReplicaSetAvailable",
-        replicas=2,
-        updated=2,
-        available=2,
-        rs_name=new["metadata"]["name"],
-        when=140,
-    )
+    done = progressed(workload, "NewReplicaSetAvailable", new, (2, 2, 2), when=140)
     service = describe(done, [old_drained, new], stopped + new_pods)
     (primary,) = service["deployments"]
     assert primary["rolloutState"] == "COMPLETED"
@@ -228,10 +226,7 @@ def test_events_of_one_instant_keep_their_causal_order() -> None:
         )
     ]  # fmt: skip
     started = [up(rs_pod(new, "b0000000-0000-4000-8000-000000000000", created=5), 5)]
-    done = deployment_status(
-        workload, "NewReplicaSetAvailable", replicas=1, updated=1, available=1,
-        rs_name=new["metadata"]["name"], when=5,
-    )  # fmt: skip
+    done = progressed(workload, "NewReplicaSetAvailable", new, (1, 1, 1), when=5)
     events = describe(done, [old_drained, new], stopped + started)["events"]
     assert len({e["createdAt"] for e in events}) == 1
     assert [e["message"].split(" ")[2] for e in events] == [
@@ -272,14 +267,7 @@ def test_circuit_breaker_failure() -> None:
         )
         for i in range(2)
     ]
-    workload = deployment_status(
-        workload,
-        "ProgressDeadlineExceeded",
-        replicas=2,
-        updated=2,
-        available=0,
-        rs_name=rs["metadata"]["name"],
-    )
+    workload = progressed(workload, "ProgressDeadlineExceeded", rs, (2, 2, 0))
     service = describe(workload, [rs], failed)
     (primary,) = service["deployments"]
     assert primary["rolloutState"] == "FAILED"
@@ -305,10 +293,7 @@ def test_rolled_back_deployment_history() -> None:
     good = replica_set(workload, 3, 1, created=200)  # the old template, revision bumped back
     bad = replica_set(workload, 2, 0, created=100)
     bad["metadata"]["annotations"][task_keys.ROLLOUT_STATE] = "FAILED"
-    workload = deployment_status(
-        workload, "NewReplicaSetAvailable", replicas=1, updated=1, available=1,
-        rs_name=good["metadata"]["name"], when=250,
-    )  # fmt: skip
+    workload = progressed(workload, "NewReplicaSetAvailable", good, (1, 1, 1), when=250)
     pods = [up(rs_pod(good, "a0000000-0000-4000-8000-000000000000", created=201), 210)]
     service = describe(workload, [bad, good], pods)
     assert [d["status"] for d in service["deployments"]] == ["PRIMARY"]
@@ -323,27 +308,13 @@ def test_rolled_back_deployment_history() -> None:
 
 def test_a_deadline_without_circuit_breaker_stays_in_progress() -> None:
     workload, old, _ = rollout()
-    workload = deployment_status(
-        workload,
-        "ProgressDeadlineExceeded",
-        replicas=2,
-        updated=0,
-        available=0,
-        rs_name=old["metadata"]["name"],
-    )
+    workload = progressed(workload, "ProgressDeadlineExceeded", old, (2, 0, 0))
     assert describe(workload, [old], [])["deployments"][0]["rolloutState"] == "IN_PROGRESS"
 
 
 def test_unobserved_generation_is_in_progress() -> None:
     workload, old, _ = rollout()
-    workload = deployment_status(
-        workload,
-        "NewReplicaSetAvailable",
-        replicas=2,
-        updated=2,
-        available=2,
-        rs_name=old["metadata"]["name"],
-    )
+    workload = progressed(workload, "NewReplicaSetAvailable", old, (2, 2, 2))
     workload["metadata"]["generation"] = 2
     assert describe(workload, [old], [])["deployments"][0]["rolloutState"] == "IN_PROGRESS"
 
