@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 import attrs
@@ -29,6 +28,8 @@ from kecs.errors import ServerException
 from kecs.mapping import capacity, daemon_status, daemons, labels, names, rollouts, task_keys
 from kecs.operations.cluster_lookup import ClusterRef
 from kecs.operations.context import RequestContext
+from kecs.operations.service_store import controller_uid
+from kecs.operations.service_tombstones import record_json
 
 TASK = "task"
 
@@ -82,13 +83,6 @@ def _exact(obj: Mapping[str, Any]) -> str | None:
     return task_keys.annotations_of(obj).get(daemons.NAME)
 
 
-def _controller_uid(obj: Mapping[str, Any]) -> str | None:
-    for ref in (obj.get("metadata") or {}).get("ownerReferences") or ():
-        if ref.get("controller"):
-            return str(ref.get("uid", ""))
-    return None
-
-
 def load(
     ctx: RequestContext,
     ref: ClusterRef,
@@ -134,14 +128,14 @@ def load(
     task_selector = _selector({labels.RESOURCE: TASK}, sets)
 
     def owned(obj: Object) -> bool:
-        return _controller_uid(obj) in owner
+        return controller_uid(obj) in owner
 
     revisions: dict[str, list[Object]] = {name: [] for name in sets}
     for obj in backend.list_all(kinds.CONTROLLER_REVISION, ns, selector=task_selector, where=owned):
-        revisions[owner[str(_controller_uid(obj))]].append(obj)
+        revisions[owner[str(controller_uid(obj))]].append(obj)
     pods: dict[str, list[Object]] = {name: [] for name in sets}
     for obj in backend.list_all(kinds.POD, ns, selector=task_selector, where=owned):
-        pods[owner[str(_controller_uid(obj))]].append(obj)
+        pods[owner[str(controller_uid(obj))]].append(obj)
     providers = sorted(
         {
             names.label_value(p)
@@ -186,15 +180,6 @@ def live_tasks(ctx: RequestContext, stored: StoredDaemon) -> bool:
 # -- tombstones -----------------------------------------------------------------------------
 
 
-def _json(value: Any) -> str:
-    def encode(item: Any) -> Any:
-        if isinstance(item, datetime):
-            return item.timestamp()
-        raise TypeError(f"cannot encode {type(item).__name__}")
-
-    return json.dumps(value, separators=(",", ":"), default=encode)
-
-
 def write_tombstone(
     ctx: RequestContext,
     ref: ClusterRef,
@@ -223,7 +208,7 @@ def write_tombstone(
                 task_keys.TAGS: task_keys.dump(tags),
             },
         },
-        "data": {"deployments": _json(deployments), "revisions": _json(revisions)},
+        "data": {"deployments": record_json(deployments), "revisions": record_json(revisions)},
     }
     try:
         ctx.backend.create_or_replace(obj)

@@ -119,7 +119,8 @@ def _exact_name(obj: Object) -> str | None:
     return task_keys.annotations_of(obj).get(task_keys.SERVICE_NAME)
 
 
-def _controller_uid(obj: Mapping[str, Any]) -> str | None:
+def controller_uid(obj: Mapping[str, Any]) -> str | None:
+    """The uid of the object's controlling owner (shared with :mod:`.daemon_store`)."""
     for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
         if ref.get("controller"):
             return str(ref.get("uid", ""))
@@ -191,7 +192,7 @@ def _with_detail(
     revisions: dict[str, list[Object]] = {name: [] for name in workloads}
 
     def owned_revision(obj: Object) -> bool:
-        return _controller_uid(obj) in owner_of
+        return controller_uid(obj) in owner_of
 
     records = {
         str(w["metadata"]["uid"]): n for n, w in workloads.items() if w["kind"] == "ConfigMap"
@@ -204,7 +205,7 @@ def _with_detail(
     revision_owner: dict[str, str] = {}
     for kind in revision_kinds:
         for obj in backend.list_all(kind, ns, selector=task_selector, where=owned_revision):
-            name = owner_of[str(_controller_uid(obj))]
+            name = owner_of[str(controller_uid(obj))]
             revisions[name].append(obj)
             revision_owner[str(obj["metadata"]["uid"])] = name
     # A task belongs to a service when its controller is one of the service's ReplicaSets or
@@ -215,7 +216,7 @@ def _with_detail(
     external = set(records.values())
 
     def service_pod(obj: Object) -> bool:
-        if _controller_uid(obj) in pod_owner:
+        if controller_uid(obj) in pod_owner:
             return True
         # A task set's task (of this incarnation of the service or an earlier one: its
         # STOPPED records are swept with the service's).
@@ -223,7 +224,7 @@ def _with_detail(
         return labels.TASK_SET in (meta.get("labels") or {}) and _exact_name(obj) in external
 
     for pod in backend.list_all(kinds.POD, ns, selector=task_selector, where=service_pod):
-        owner = pod_owner.get(str(_controller_uid(pod)))
+        owner = pod_owner.get(str(controller_uid(pod)))
         pods[owner if owner is not None else str(_exact_name(pod))].append(pod)
     k8s_services: dict[str, Object] = {}
     selector = _selector(owned_by(ctx, SERVICE, ref.name), workloads)

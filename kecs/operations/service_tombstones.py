@@ -25,7 +25,10 @@ from kecs.operations.cluster_lookup import ClusterRef
 from kecs.operations.context import RequestContext
 
 
-def _json(value: Any) -> str:
+def record_json(value: Any) -> str:
+    """A tombstone's data value: compact JSON, datetimes as epoch seconds (shared with the
+    daemon tombstones of :mod:`kecs.operations.daemon_store`)."""
+
     def encode(item: Any) -> Any:
         if isinstance(item, datetime):
             return item.timestamp()
@@ -63,9 +66,9 @@ def write(
             },
         },
         "data": {
-            "service": _json(service),
-            "serviceDeployments": _json(deployments),
-            "serviceRevisions": _json(revisions),
+            "service": record_json(service),
+            "serviceDeployments": record_json(deployments),
+            "serviceRevisions": record_json(revisions),
         },
     }
     try:
