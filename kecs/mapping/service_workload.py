@@ -218,7 +218,11 @@ def selector(service_name: str) -> dict[str, str]:
 
 
 def service_labels(
-    service_name: str, *, resource: str, account: str, region: str, cluster_name: str
+    account: str,
+    region: str,
+    cluster_name: str,
+    service_name: str,
+    resource: str = SERVICE_RESOURCE,
 ) -> dict[str, str]:
     """Ownership (``resource``), cluster and service labels: what every object of one ECS
     service is found by (its workload, Service, record and task sets)."""
@@ -239,13 +243,7 @@ def workload_metadata(
 ) -> dict[str, Any]:
     """The metadata (name, labels, annotations) every kind of service object carries."""
     service_name = str(spec.get("serviceName", ""))
-    object_labels = service_labels(
-        service_name,
-        resource=SERVICE_RESOURCE,
-        account=account,
-        region=region,
-        cluster_name=cluster_name,
-    )
+    object_labels = service_labels(account, region, cluster_name, service_name)
     if spec.get("launchType"):
         object_labels[labels.LAUNCH_TYPE] = names.label_value(str(spec["launchType"]))
     annotations = {
@@ -397,13 +395,7 @@ def service(
     if not ports:
         return None
     service_name = str(spec.get("serviceName", ""))
-    object_labels = service_labels(
-        service_name,
-        resource=SERVICE_RESOURCE,
-        account=account,
-        region=region,
-        cluster_name=cluster_name,
-    )
+    object_labels = service_labels(account, region, cluster_name, service_name)
     name = workload_name(service_name, account=account, region=region, cluster_name=cluster_name)
     return {
         "apiVersion": "v1",

@@ -188,7 +188,7 @@ def task_set_deployment(
         pod, spec, task_definition, account=account, region=region, cluster_name=cluster_name
     )
     object_labels = service_workload.service_labels(
-        service_name, resource=RESOURCE, account=account, region=region, cluster_name=cluster_name
+        account, region, cluster_name, service_name, RESOURCE
     )
     object_labels[labels.TASK_SET] = task_set_label(set_id)
     object_labels[labels.STATUS] = status
