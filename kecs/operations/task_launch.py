@@ -15,8 +15,9 @@ pods idempotently:
 - **plans**: everything but the client token, the pod names and StartTask's Nodes is a pure
   function of what the call reads (revision, cluster Namespace) and of its parameters, so
   it is remembered in the context's memo (:class:`Plan`, checked against the
-  ``(uid, resourceVersion)`` of both); each task's pod is a fresh copy of the plan's,
-  handed over to the backend (``Backend.create(handed_over=True)``: no second copy).
+  ``(uid, resourceVersion)`` of both); each task's pod is the plan's with its own name
+  and client token, given to the backend to copy (the embedded one copies only the parts
+  its remembered pod specs do not replace).
 - **tags**: ``tags`` are validated as for TagResource; ``propagateTags=TASK_DEFINITION``
   copies the task definition's tags first (the request's win on equal keys; ``SERVICE`` is
   refused, as ECS refuses it outside services); ``enableECSManagedTags`` adds
@@ -310,13 +311,19 @@ class _Launch:
         return _pod_name(self.plan.name_base, self.ctx, self.cluster, self.token, index)
 
     def pod(self, index: int, placement: Placement) -> Object:
-        """A new pod, sharing nothing with the plan or any other pod: it can be handed over."""
-        pod = copy_json(self.plan.pods[_placement_key(placement)])
-        metadata = pod["metadata"]
-        metadata["name"] = self.name(index)
-        metadata["annotations"][task_keys.CLIENT_TOKEN] = self.token
+        """The plan's pod with this task's name and client token, for ``Backend.create``
+        (not handed over: it shares the plan's spec and labels, which the backend copies
+        what it keeps of, and never changes)."""
+        planned = self.plan.pods[_placement_key(placement)]
         if placement.node:
+            # StartTask's Node is pinned in the spec: a copy of its own.
+            pod = copy_json(planned)
             pin_to_node(pod, placement.node)
+        else:
+            pod = dict(planned)
+        metadata = pod["metadata"] = dict(pod["metadata"])
+        metadata["name"] = self.name(index)
+        metadata["annotations"] = {**metadata["annotations"], task_keys.CLIENT_TOKEN: self.token}
         return pod
 
 
@@ -346,10 +353,8 @@ def _create(ctx: RequestContext, launch: _Launch, index: int, placement: Placeme
     backend = ctx.backend
     for _ in range(3):
         with contextlib.suppress(AlreadyExists):
-            # Handed over: the backend may keep this very dict (even when it refuses it,
-            # after defaulting it in place), so every attempt builds its own. The answer
-            # is not used.
-            backend.create(launch.pod(index, placement), shared=True, handed_over=True)
+            # The answer is not used (the pod is read once settled, below).
+            backend.create(launch.pod(index, placement), shared=True)
         # Only read from here on (compared, rendered): the backend need not copy it.
         found = backend.find(kinds.POD, namespace, names=[name], shared=True)
         if not found:

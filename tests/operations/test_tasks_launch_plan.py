@@ -1,6 +1,6 @@
 """RunTask/StartTask plans remembered between calls (``task_launch.Plan`` in the context's
-memo): the same pods as building them afresh, never a stale plan, and every pod handed over
-to the backend a fresh one that nothing else holds."""
+memo): the same pods as building them afresh, never a stale plan, and no stored pod holding
+any part of the plan's (the backend copies what it keeps of the pods it is given)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import kecs
 from kecs.backends import kinds
 from kecs.backends.base import Object
 from kecs.mapping import labels, task_keys
+from kecs.mapping.common import copy_json
 from kecs.operations.context import Memo
 from kecs.operations.task_launch import PLANS, REQUEST_DIGEST
 from tests.operations.task_helpers import (
@@ -44,27 +45,33 @@ def _ids(value: Any) -> set[int]:
 
 
 class HandOverBackend(StrictBackend):
-    """Checks that every Pod handed over shares no dict or list with one handed over before,
-    and keeps them (the dicts the backend stores) to compare with the client's memo."""
+    """Keeps every Pod given to ``create`` (RunTask's are the plan's with a name and token of
+    their own, not handed over) and checks the backend neither changed it nor stored any of
+    its dicts or lists (the stored pod is the backend's own), to compare with the memo."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.handed: list[Object] = []
-        self.seen: set[int] = set()
-        # Every part handed over, kept alive: the server replaces some (so they could be
-        # freed and their ids reused by the parts of a later pod).
+        # Every part of every stored pod, kept alive (so their ids are not reused).
         self.parts: list[Any] = []
+        self.seen: set[int] = set()
         self.lose_next_find = False
 
     def create(self, obj: Object, *, shared: bool = False, handed_over: bool = False) -> Object:
-        if handed_over and obj.get("kind") == "Pod":  # (task definitions hand theirs over too)
-            parts = list(_containers(obj))
-            ids = {id(part) for part in parts}
-            assert not ids & self.seen, "a handed-over pod shares parts with an earlier one"
-            self.seen |= ids
-            self.parts.extend(parts)
-            self.handed.append(obj)
-        return super().create(obj, shared=shared, handed_over=handed_over)
+        if obj.get("kind") != "Pod":  # (task definitions hand theirs over)
+            return super().create(obj, shared=shared, handed_over=handed_over)
+        assert not handed_over
+        before = copy_json(obj)
+        self.handed.append(obj)
+        try:
+            stored = super().create(obj, shared=True)
+        finally:
+            assert obj == before, "the backend changed a pod it was given"
+        parts = list(_containers(stored))
+        assert not {id(part) for part in parts} & _ids(obj), "a given pod's part was stored"
+        self.parts.extend(parts)
+        self.seen |= {id(part) for part in parts}
+        return stored if shared else copy_json(stored)
 
     def find(
         self,
@@ -177,13 +184,13 @@ def test_a_remembered_plan_makes_the_pods_a_fresh_one_makes(
         assert _request_view(pods[2]) == _request_view(pods[0])
 
 
-def test_handed_over_pods_share_nothing_with_the_plan(ecs: Any, backend: HandOverBackend) -> None:
+def test_stored_pods_share_nothing_with_the_plan(ecs: Any, backend: HandOverBackend) -> None:
     run(ecs, count=4, startedBy="x")
     run(ecs, count=4, startedBy="x")
     (plan,) = _plans(_memo(ecs))
     assert not _ids(dict(plan.pods)) & backend.seen
     assert len(backend.handed) == 8
-    # Nor did the backend's changes to the handed-over pods reach the plan.
+    # Nor did the backend's changes to the pods it stored reach the plan.
     for pod in plan.pods.values():
         assert "uid" not in pod["metadata"] and "status" not in pod
         assert pod["metadata"]["annotations"][task_keys.CLIENT_TOKEN] == "-"
@@ -214,11 +221,11 @@ def test_start_task_pins_copies_of_one_plan(ecs: Any, backend: HandOverBackend) 
             assert not any(t.get("matchFields") for t in terms)
 
 
-def test_a_retried_create_hands_over_a_new_pod(ecs: Any, backend: HandOverBackend) -> None:
+def test_a_retried_create_gives_a_new_pod(ecs: Any, backend: HandOverBackend) -> None:
     run(ecs)
     backend.lose_next_find = True
     (task,) = run(ecs)
-    # The first create stored its pod; the retry handed over another (refused: it exists).
+    # The first create stored its pod; the retry gave another (refused: it exists).
     assert len(backend.handed) == 3
     assert backend.handed[1] is not backend.handed[2]
     assert _pod(backend, task)["metadata"]["name"] == backend.handed[1]["metadata"]["name"]

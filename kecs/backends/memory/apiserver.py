@@ -30,6 +30,7 @@ from kecs.backends import kinds
 from kecs.backends.errors import AlreadyExists, Conflict, Invalid, NotFound
 from kecs.backends.kinds import ResourceKind
 from kecs.backends.memory import defaults, validation
+from kecs.backends.memory.jsoncopy import copy_json
 from kecs.backends.memory.services import ServiceAllocator
 from kecs.backends.memory.table import Key, Object, Table
 
@@ -197,7 +198,9 @@ class ApiServer:
 
     # -- writes ----------------------------------------------------------------------------
 
-    def create(self, obj: Object) -> Object:
+    def create(self, obj: Object, *, spec_lent: bool = False) -> Object:
+        """Store ``obj`` (defaulted in place). ``spec_lent``: its spec is the caller's, only
+        read (a remembered spec replaces it) or else copied before it is defaulted."""
         kind = kinds.of(obj)
         meta = obj.setdefault("metadata", {})
         namespace = namespace_of(kind, meta.get("namespace"))
@@ -213,6 +216,8 @@ class ApiServer:
         if kind is kinds.POD and not self.plain:
             spec_key, remembered = self._remembered_pod_spec(obj)
         if remembered is None:
+            if spec_lent:
+                obj["spec"] = copy_json(obj["spec"])
             if not self.plain:
                 defaults.apply(kind, obj)
             validation.validate_create(kind, obj)

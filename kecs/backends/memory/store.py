@@ -267,7 +267,17 @@ class MemoryBackend(Backend):
         with self._lock:
             self._cluster.settle()
             # The API server stores (and defaults in place) what it is given.
-            stored = self._server.create(obj if handed_over else copy_json(obj))
+            if handed_over:
+                stored = self._server.create(obj)
+            elif obj.get("kind") == "Pod" and isinstance(obj.get("spec"), dict):
+                # The spec is lent, not copied: the server copies it only when it is not
+                # one it remembers (a remembered spec is replaced, the given one only read).
+                lent = {
+                    key: value if key == "spec" else copy_json(value) for key, value in obj.items()
+                }
+                stored = self._server.create(lent, spec_lent=True)
+            else:
+                stored = self._server.create(copy_json(obj))
             self._cluster.settle()
             return stored if shared else copy_json(stored)
 

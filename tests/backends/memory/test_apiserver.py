@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import timedelta
 
@@ -426,6 +427,36 @@ def test_a_pod_spec_written_before_becomes_what_it_became_then(backend: MemoryBa
     typed = [container(stdin=True), container(stdin=1)]
     made = [backend.create(pod(f"t{i}", c))["spec"]["containers"][0] for i, c in enumerate(typed)]
     assert made[0]["stdin"] is True and type(made[1]["stdin"]) is int
+
+
+def _parts(value: object) -> list[object]:
+    """Every dict and list in ``value`` (itself included)."""
+    if isinstance(value, dict):
+        return [value, *(p for item in value.values() for p in _parts(item))]
+    if isinstance(value, list):
+        return [value, *(p for item in value for p in _parts(item))]
+    return []
+
+
+def test_a_given_pod_is_only_read_whether_its_spec_is_remembered_or_not(
+    backend: MemoryBackend,
+) -> None:
+    """A pod's spec is lent to the server, not copied first: it reads it (to find the spec
+    it remembers) and copies it only to default it; the caller's pod stays as it was."""
+    limits = {"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}
+    for name in ("a", "b"):  # the first spec is worked out anew, the second remembered
+        given = pod(name, container(**limits), restartPolicy="Never")
+        before = copy.deepcopy(given)
+        backend.create(given, shared=True)
+        assert given == before
+        stored = backend._server.find(kinds.POD, NS, name)
+        assert stored is not None and "enableServiceLinks" in stored["spec"]  # defaulted
+        assert not {id(p) for p in _parts(stored)} & {id(p) for p in _parts(given)}
+    refused = pod("c", container("x"), container("x"))
+    before = copy.deepcopy(refused)
+    with pytest.raises(Invalid):
+        backend.create(refused)
+    assert refused == before
 
 
 def test_a_refused_pod_spec_is_refused_every_time(backend: MemoryBackend) -> None:
