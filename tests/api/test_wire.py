@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -364,3 +365,14 @@ def test_an_absurd_timestamp_is_an_invalid_parameter() -> None:
         answer = wire.handle("AmazonEC2ContainerServiceV20141113.SubmitTaskStateChange", body)
         assert answer.status == 400, stamp
         assert json.loads(answer.body)["__type"] == "InvalidParameterException"
+
+
+@given(random_bytes=st.binary(min_size=16, max_size=16))
+def test_a_request_id_is_the_uuid4_of_its_random_bytes(random_bytes: bytes) -> None:
+    assert wire.request_id(random_bytes) == str(uuid.UUID(bytes=random_bytes, version=4))
+
+
+def test_request_ids_differ_and_are_version_4_uuids() -> None:
+    made = {wire.request_id() for _ in range(100)}
+    assert len(made) == 100
+    assert all(uuid.UUID(value).version == 4 for value in made)
