@@ -250,29 +250,7 @@ def sync_primary_service(
         region=ctx.region,
         task_definition=td.task_definition,
     )
-    current = stored.k8s_service
-    if wanted is None:
-        store.delete_quietly(ctx, current)
-        return
-    if current is None:
-        try:
-            ctx.backend.create(wanted)
-            return
-        except AlreadyExists:
-            pass
-
-    def change(obj: Object) -> Object:
-        obj["metadata"]["labels"] = wanted["metadata"]["labels"]
-        obj["metadata"]["annotations"] = {
-            **(obj["metadata"].get("annotations") or {}),
-            **wanted["metadata"]["annotations"],
-        }
-        obj["spec"]["ports"] = wanted["spec"]["ports"]
-        obj["spec"]["selector"] = wanted["spec"]["selector"]
-        return obj
-
-    meta = wanted["metadata"]
-    store.modify(ctx, kinds.SERVICE, meta["name"], meta["namespace"], change)
+    store.sync_k8s_service(ctx, stored.k8s_service, wanted)
 
 
 def write_spec(ctx: RequestContext, ref: ClusterRef, stored: Stored, spec: Params) -> None:

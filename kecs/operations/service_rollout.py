@@ -22,9 +22,7 @@ from typing import Any
 
 from attrs import frozen
 
-from kecs.backends import kinds
 from kecs.backends.base import Object
-from kecs.backends.errors import AlreadyExists
 from kecs.errors import InvalidParameterException
 from kecs.mapping import labels, service_workload, task_wiring
 from kecs.mapping.errors import MappingError
@@ -140,7 +138,7 @@ def write_around(ctx: RequestContext, ref: ClusterRef, stored: Stored, planned: 
     """The ClusterIP Service, discovery and load balancer objects as ``planned``."""
     if not planned.rollout:
         return
-    _sync_k8s_service(ctx, stored.k8s_service, planned.k8s_service)
+    store.sync_k8s_service(ctx, stored.k8s_service, planned.k8s_service)
     if planned.extras or planned.present:
         attachments.sync(ctx, ref, stored.name, planned.extras, planned.present)
 
@@ -182,28 +180,3 @@ def write_workload(
 
 def _own(key: str) -> bool:
     return key.startswith(f"{labels.DOMAIN}/")
-
-
-def _sync_k8s_service(ctx: RequestContext, current: Object | None, wanted: Object | None) -> None:
-    if wanted is None:
-        store.delete_quietly(ctx, current)
-        return
-    if current is None:
-        try:
-            ctx.backend.create(wanted)
-            return
-        except AlreadyExists:
-            pass
-    meta = wanted["metadata"]
-
-    def change(obj: Object) -> Object:
-        obj["metadata"]["labels"] = meta["labels"]
-        obj["metadata"]["annotations"] = {
-            **(obj["metadata"].get("annotations") or {}),
-            **meta["annotations"],
-        }
-        obj["spec"]["ports"] = wanted["spec"]["ports"]
-        obj["spec"]["selector"] = wanted["spec"]["selector"]
-        return obj
-
-    store.modify(ctx, kinds.SERVICE, meta["name"], meta["namespace"], change)

@@ -32,7 +32,7 @@ import attrs
 
 from kecs.backends import kinds
 from kecs.backends.base import Object
-from kecs.backends.errors import Conflict, NotFound
+from kecs.backends.errors import AlreadyExists, Conflict, NotFound
 from kecs.errors import ServerException
 from kecs.mapping import k8s_time, labels, names, task_keys
 from kecs.mapping.service_workload import workload_name
@@ -388,3 +388,31 @@ def delete_quietly(ctx: RequestContext, obj: Mapping[str, Any] | None) -> None:
     meta = obj["metadata"]
     with contextlib.suppress(NotFound):
         ctx.backend.delete(kind_of(obj), meta["name"], meta.get("namespace"))
+
+
+def sync_k8s_service(ctx: RequestContext, current: Object | None, wanted: Object | None) -> None:
+    """Make the service's Kubernetes Service ``wanted`` (``None``: none): created, deleted,
+    or its labels, kecs annotations, ports and selector replaced (the API server keeps the
+    rest, such as the cluster IP and annotations others wrote)."""
+    if wanted is None:
+        delete_quietly(ctx, current)
+        return
+    if current is None:
+        try:
+            ctx.backend.create(wanted)
+            return
+        except AlreadyExists:
+            pass
+    meta = wanted["metadata"]
+
+    def change(obj: Object) -> Object:
+        obj["metadata"]["labels"] = meta["labels"]
+        obj["metadata"]["annotations"] = {
+            **(obj["metadata"].get("annotations") or {}),
+            **meta["annotations"],
+        }
+        obj["spec"]["ports"] = wanted["spec"]["ports"]
+        obj["spec"]["selector"] = wanted["spec"]["selector"]
+        return obj
+
+    modify(ctx, kinds.SERVICE, meta["name"], meta["namespace"], change)
