@@ -234,25 +234,22 @@ class TaskDefinitionStore:
         """
         revision = self.allocate(family)
         try:
-            built = make(revision)
-            try:
-                self.create(
-                    built.definition,
-                    built.template,
-                    tags_json=built.tags_json,
-                    notes_json=built.notes_json,
-                )
-            except NotFound:
-                # The system namespace went away after the allocation. What was handed over
-                # is given up: the revision is built anew for the second attempt.
-                ensure_system_namespace(self.ctx)
+            for attempt in (1, 2):
+                # What a failed attempt handed over is given up: each builds anew.
                 built = make(revision)
-                self.create(
-                    built.definition,
-                    built.template,
-                    tags_json=built.tags_json,
-                    notes_json=built.notes_json,
-                )
+                try:
+                    self.create(
+                        built.definition,
+                        built.template,
+                        tags_json=built.tags_json,
+                        notes_json=built.notes_json,
+                    )
+                    break
+                except NotFound:
+                    if attempt == 2:
+                        raise
+                    # The system namespace went away after the allocation.
+                    ensure_system_namespace(self.ctx)
         except BaseException:
             self.set_letter(family, revision, UNUSED)
             raise
