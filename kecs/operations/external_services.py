@@ -32,6 +32,7 @@ from kecs.errors import (
 from kecs.mapping import k8s_time, labels, task_keys, task_sets
 from kecs.mapping.errors import MappingError
 from kecs.operations import service_params
+from kecs.operations import service_rollout as rollout
 from kecs.operations import service_scheduler as scheduler
 from kecs.operations import service_store as store
 from kecs.operations import service_tombstones as tombstones
@@ -46,9 +47,7 @@ from kecs.operations.service_params import (
     TaskDefinitionRef,
 )
 from kecs.operations.service_store import Stored
-from kecs.operations.task_definitions import parse_reference
 from kecs.operations.task_identity import ensure_identity
-from kecs.operations.taskdefs.store import TaskDefinitionStore
 
 Params = dict[str, Any]
 MUST_BE_EXTERNAL = "The deployment controller for this service must be EXTERNAL"
@@ -112,18 +111,6 @@ def external_service(ctx: RequestContext, ref: ClusterRef, identifier: str) -> S
 
 
 # -- task sets ------------------------------------------------------------------------------
-
-
-def task_definition_of(ctx: RequestContext, arn: str) -> TaskDefinitionRef | None:
-    """The stored task definition revision ``arn`` names (any status)."""
-    reference = parse_reference(ctx, arn)
-    if reference is None or reference.revision is None:
-        return None
-    found = TaskDefinitionStore(ctx).get(reference.family, reference.revision)
-    if found is None:
-        return None
-    template = found.obj.get("template") or {}
-    return TaskDefinitionRef(arn, found.task_definition, template, found.tags)
 
 
 def render(
@@ -216,7 +203,7 @@ def rerender(ctx: RequestContext, ref: ClusterRef, stored: Stored, spec: Mapping
         if status == task_sets.DRAINING:
             continue
         task_set = task_sets.task_set_of(deployment)
-        td = task_definition_of(ctx, str(task_set.get("taskDefinition") or ""))
+        td = rollout.task_definition(ctx, str(task_set.get("taskDefinition") or ""))
         if td is None:
             continue  # its revision was deleted: it keeps running what it has
         tags = task_keys.json_value(task_keys.annotations_of(deployment), task_keys.TAGS, [])

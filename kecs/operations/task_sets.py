@@ -39,6 +39,7 @@ from kecs.errors import (
 from kecs.mapping import k8s_time, task_keys, task_sets
 from kecs.operations import external_services as external
 from kecs.operations import service_params, tagging, task_set_view
+from kecs.operations import service_rollout as rollout
 from kecs.operations import service_scheduler as scheduler
 from kecs.operations import service_store as store
 from kecs.operations.cluster_lookup import ClusterRef, resolve_cluster
@@ -245,7 +246,7 @@ def update_service_primary_task_set(ctx: RequestContext, params: Params) -> Para
     if task_sets.status_of(deployment) == task_sets.DRAINING:
         raise InvalidParameterException("A DRAINING task set cannot become the PRIMARY one.")
     set_id = str(task_set["id"])
-    td = external.task_definition_of(ctx, str(task_set.get("taskDefinition") or ""))
+    td = rollout.task_definition(ctx, str(task_set.get("taskDefinition") or ""))
     for other in stored.task_sets:
         if other is deployment:
             if task_sets.status_of(other) != task_sets.PRIMARY:
