@@ -2,10 +2,9 @@
 
 Objects held here are never mutated in place: every write stores a new dict (sharing the
 parts it did not change with the previous version), so controllers may read stored objects
-directly and structural sharing keeps writes cheap. For the same reason pods may share equal
-spec parts (containers, affinity, tolerations, volumes: equal across the pods of a workload
-or task definition) with each other, stored once: less memory, and far fewer objects for
-CPython's cyclic garbage collector to walk as the cluster grows. Whoever hands an object to
+directly and structural sharing keeps writes cheap. For the same reason pods share equal spec
+parts, and equal pod specs are defaulted and validated once (:mod:`.pod_specs`). Whoever
+hands an object to
 :meth:`create` or :meth:`update` gives up ownership of it.
 
 Semantics kept from a real API server: ``uid``, ``resourceVersion`` and optimistic
@@ -19,7 +18,6 @@ that terminate before they disappear. Every change is reported to :attr:`listene
 from __future__ import annotations
 
 import functools
-import marshal
 import math
 import random
 from collections.abc import Callable
@@ -31,6 +29,7 @@ from kecs.backends.errors import AlreadyExists, Conflict, Invalid, NotFound
 from kecs.backends.kinds import ResourceKind
 from kecs.backends.memory import defaults, validation
 from kecs.backends.memory.jsoncopy import copy_json
+from kecs.backends.memory.pod_specs import PodSpecs
 from kecs.backends.memory.services import ServiceAllocator
 from kecs.backends.memory.table import Key, Object, Table
 
@@ -65,11 +64,6 @@ _CLIENT_CLEARED = _SERVER_FIELDS[:2] + _SERVER_FIELDS[3:]
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _MAX_GENERATE_BASE = 58
 TERMINAL_PHASES = ("Succeeded", "Failed")
-#: Pod spec fields that are usually equal across the pods of one workload or task definition.
-_SHARED_SPEC_FIELDS = ("containers", "initContainers", "affinity", "tolerations", "volumes")
-_MAX_SHARED_PARTS = 4096
-#: How many distinct pod specs (as written) :attr:`ApiServer._pod_specs` remembers.
-_MAX_POD_SPECS = 1024
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -166,11 +160,7 @@ class ApiServer:
         self._born = 0
         self._stamp_for: datetime | None = None
         self._stamp = ""
-        #: pod spec parts equal between pods, stored once (see _share_spec_parts)
-        self._shared_parts: dict[tuple[str, bytes], Any] = {}
-        #: pod specs as written (marshalled) -> the stored spec they became and its QoS class
-        #: (see _remembered_pod_spec)
-        self._pod_specs: dict[bytes, tuple[Object, str]] = {}
+        self.pod_specs = PodSpecs()
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -214,7 +204,7 @@ class ApiServer:
         validation.validate_meta(kind, obj)
         spec_key = remembered = None
         if kind is kinds.POD and not self.plain:
-            spec_key, remembered = self._remembered_pod_spec(obj)
+            spec_key, remembered = self.pod_specs.recall(obj)
         if remembered is None:
             if spec_lent:
                 obj["spec"] = copy_json(obj["spec"])
@@ -245,9 +235,9 @@ class ApiServer:
         else:
             self._initial_status(kind, obj)
             if kind is kinds.POD and not self.plain:
-                self._share_spec_parts(obj)
+                self.pod_specs.share_parts(obj)
                 if spec_key is not None:
-                    self._remember_pod_spec(spec_key, obj)
+                    self.pod_specs.remember(spec_key, obj)
         bucket.put(name, obj)
         key = (kind, namespace, name)
         self.by_uid[meta["uid"]] = key
@@ -416,52 +406,6 @@ class ApiServer:
         self._notify(kind, obj, None)
 
     # -- internals -------------------------------------------------------------------------
-
-    def _remembered_pod_spec(self, pod: Object) -> tuple[bytes | None, tuple[Object, str] | None]:
-        """A pod spec written before (the pods of one task definition or workload are
-        created from equal specs) is defaulted, valid and has the same QoS class as then:
-        what it became is put in place (a new dict sharing every part, which is what
-        :meth:`_share_spec_parts` would have shared). Returns the spec's key and, when it was
-        seen before, what it became."""
-        spec = pod.get("spec")
-        if not isinstance(spec, dict):
-            return None, None
-        try:
-            # Equal bytes mean equal values and types (1, 1.0 and True differ), in order.
-            key = marshal.dumps(spec, 2)
-        except ValueError:  # something JSON never holds
-            return None, None
-        found = self._pod_specs.get(key)
-        if found is not None:
-            pod["spec"] = dict(found[0])
-        return key, found
-
-    def _remember_pod_spec(self, key: bytes, pod: Object) -> None:
-        known = self._pod_specs
-        if len(known) >= _MAX_POD_SPECS:
-            del known[next(iter(known))]
-        known[key] = (pod["spec"], pod["status"]["qosClass"])
-
-    def _share_spec_parts(self, pod: Object) -> None:
-        spec = pod.get("spec")
-        if not isinstance(spec, dict):
-            return
-        known = self._shared_parts
-        for field in _SHARED_SPEC_FIELDS:
-            value = spec.get(field)
-            if not value or not isinstance(value, (dict, list)):
-                continue
-            try:
-                key = (field, marshal.dumps(value, 2))
-            except ValueError:
-                continue
-            found = known.get(key)
-            if found is None:
-                if len(known) >= _MAX_SHARED_PARTS:
-                    del known[next(iter(known))]
-                known[key] = value
-            else:
-                spec[field] = found
 
     def _notify(self, kind: ResourceKind, old: Object | None, new: Object | None) -> None:
         for listener in self.listeners:

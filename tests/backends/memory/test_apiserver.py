@@ -10,7 +10,7 @@ import pytest
 
 from kecs.backends import kinds
 from kecs.backends.errors import Conflict, Invalid, NotFound
-from kecs.backends.memory import MemoryBackend, apiserver, validation
+from kecs.backends.memory import MemoryBackend, apiserver, pod_specs, validation
 from tests.backends.memory.helpers import NS, START, container, deployment, fresh, pod
 
 FINALIZER = "example.com/keep"
@@ -468,10 +468,10 @@ def test_a_refused_pod_spec_is_refused_every_time(backend: MemoryBackend) -> Non
 def test_remembered_pod_specs_are_bounded(
     backend: MemoryBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(apiserver, "_MAX_POD_SPECS", 2)
+    monkeypatch.setattr(pod_specs, "MAX_SPECS", 2)
     for index in range(4):
         backend.create(pod(f"p{index}", container(image=f"nginx:1.{index}")))
-    assert len(backend._server._pod_specs) == 2
+    assert len(backend._server.pod_specs) == 2
     backend.create(pod("again", container(image="nginx:1.0")))  # forgotten: worked out anew
     assert backend.get(kinds.POD, "again", NS)["spec"]["containers"][0]["image"] == "nginx:1.0"
 
