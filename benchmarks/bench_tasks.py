@@ -17,7 +17,7 @@ phases unevenly, so the untraced ratios are the ones to read).
 ``--repeat R`` runs each comparison variant R times, interleaved, and keeps the fastest run
 (on a shared machine, load spikes then hit every variant alike).
 
-    python benchmarks/bench_tasks.py [--count 1000] [--scale 10] [--only kecs,moto] [--repeat 1]
+    python benchmarks/bench_tasks.py [--count 1000] [--scale 10] [--only kecs,moto] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=10, help="the scaling run uses count*scale")
     parser.add_argument("--only", default="kecs,moto")
     parser.add_argument(
-        "--repeat", type=int, default=1, help="runs per variant, interleaved; the fastest counts"
+        "--repeat", type=int, default=3, help="runs per variant, interleaved; the fastest counts"
     )
     args = parser.parse_args(argv)
     chosen = [n for n in VARIANTS if n in args.only.split(",")]

@@ -8,11 +8,11 @@ from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_taskdefs.py"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_taskdefs", SCRIPT)
+def load(name: str = "bench_taskdefs") -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -40,3 +40,13 @@ def test_a_failing_variant_is_reported_not_raised() -> None:
     assert not result.complete
     assert "no client today" in result.errors["client"]
     assert "broken / client" in bench.report([result], 3)
+
+
+def test_the_task_workload_runs_through_kecs_and_scales(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = load("bench_tasks")
+    code = bench.main(["--count", "20", "--scale", "2", "--only", "kecs", "--repeat", "1"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "failed" not in out, out
+    assert "scaling, kecs only: N=20 vs N=40" in out
+    assert "memory     x" in out
