@@ -78,6 +78,7 @@ def test_backends_depend_on_nothing_above_them() -> None:
         "kecs.backends",
         "kecs.k8s_grammar",
         "kecs.k8s_quantity",
+        "kecs.uuid_text",
         "kubernetes",
         "tenacity",
         "urllib3",

@@ -13,6 +13,7 @@ import os
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from kecs import uuid_text
 from kecs.api import service_model
 from kecs.api.validation import validate_request
 from kecs.backends.base import Backend
@@ -45,17 +46,11 @@ def _encode_default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
-#: The bits a version-4 UUID fixes: version nibble (4) and variant (RFC 4122, ``10``).
-_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
-
-
 def request_id(random_bytes: bytes | None = None) -> str:
     """A request id: ``str(uuid.uuid4())`` (the same random source, 16 bytes of
     ``os.urandom``), without building the ``UUID`` object."""
     bits = int.from_bytes(os.urandom(16) if random_bytes is None else random_bytes, "big")
-    text = "%032x" % ((bits & _UUID4_CLEAR) | _UUID4_SET)
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return uuid_text.uuid4(bits)
 
 
 def encode(payload: dict[str, Any]) -> bytes:

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from kecs import arns
+from kecs import arns, uuid_text
 from kecs.backends import kinds
 from kecs.backends.base import Object
 from kecs.mapping import ids, labels, task_keys, task_status
@@ -81,8 +81,7 @@ def _dashed_uid(task_id: str) -> str:
     """``str(uuid.UUID(hex=task_id))``: for a task id as ECS shows it (32 lower-case hex
     digits, the usual case) by slicing, without building a UUID."""
     if len(task_id) == 32 and _LOWER_HEX_ID.fullmatch(task_id):
-        t = task_id
-        return f"{t[:8]}-{t[8:12]}-{t[12:16]}-{t[16:20]}-{t[20:]}"
+        return uuid_text.dashed(task_id)
     return str(uuid.UUID(hex=task_id))
 
 

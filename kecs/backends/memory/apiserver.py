@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from kecs import uuid_text
 from kecs.backends import kinds
 from kecs.backends.errors import AlreadyExists, Conflict, Invalid, NotFound
 from kecs.backends.kinds import ResourceKind
@@ -90,17 +91,6 @@ def _format_second(epoch: int) -> str:
 @functools.lru_cache(maxsize=4096)
 def parse_timestamp(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-
-
-#: The bits a version-4 UUID fixes: version nibble (4) and variant (RFC 4122, ``10``).
-_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
-
-
-def uuid4_text(bits: int) -> str:
-    """``str(uuid.UUID(int=bits, version=4))``, without building the UUID object."""
-    text = "%032x" % ((bits & _UUID4_CLEAR) | _UUID4_SET)
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def namespace_of(kind: ResourceKind, namespace: str | None) -> str:
@@ -225,7 +215,7 @@ class ApiServer:
             raise AlreadyExists(f'{kind.plural} "{name}" already exists')
         for field in _CLIENT_CLEARED:
             meta.pop(field, None)
-        meta["uid"] = uuid4_text(self.rng.getrandbits(128))
+        meta["uid"] = uuid_text.uuid4(self.rng.getrandbits(128))
         meta["creationTimestamp"] = self.timestamp()
         meta["resourceVersion"] = self._next_version()
         if "spec" in obj and kind is not kinds.NAMESPACE:
