@@ -387,17 +387,12 @@ def launch(ctx: RequestContext, params: Params, *, start: bool) -> Params:
     # StartTask's Nodes are read on every call (only their names differ from a plan's).
     started = start_placements(ctx, cluster, params) if start else None
     request = canonical_request(params)
-    key, version = (
-        _plan_key(ctx, cluster, revision, request, start),
-        _plan_version(cluster, revision),
-    )
+    key = _plan_key(ctx, cluster, revision, request, start)
+    version = _plan_version(cluster, revision)
     plan: Plan | None = ctx.memo.get(key, version)
     if plan is None:
-        if started is None:
-            placements: Sequence[Placement] = run_placements(cluster, params, count)
-        else:
-            placements = started
-        plan = make_plan(ctx, cluster, revision, params, request, placements, start=start)
+        planned = started if started is not None else run_placements(cluster, params, count)
+        plan = make_plan(ctx, cluster, revision, params, request, planned, start=start)
         ctx.memo.put(key, version, plan)
     placements = started if started is not None else plan.placements or ()
     token = params.get("clientToken") or uuid.uuid4().hex
