@@ -81,9 +81,8 @@ class StrictBackend(MemoryBackend):
         if obj.get("kind") == "Pod":
             validate_strict(obj)
             self.created_pods.append(copy.deepcopy(obj) if handed_over else obj)
-        return self._shared([super().create(obj, shared=shared, handed_over=handed_over)], shared)[
-            0
-        ]
+        created = super().create(obj, shared=shared, handed_over=handed_over)
+        return self._shared([created], shared)[0]
 
     def list(
         self,
@@ -159,12 +158,17 @@ def backend() -> Iterator[StrictBackend]:
     strict.check_shared()
 
 
-@pytest.fixture
-def ecs(backend: StrictBackend) -> Any:
+def web_client(backend: MemoryBackend) -> Any:
+    """A client on ``backend`` with the cluster ``default`` and the task definition WEB."""
     client = kecs.client("ecs", region_name=REGION, backend=backend)
     client.create_cluster(clusterName="default")
     client.register_task_definition(**WEB)
     return client
+
+
+@pytest.fixture
+def ecs(backend: StrictBackend) -> Any:
+    return web_client(backend)
 
 
 def error(excinfo: pytest.ExceptionInfo[Any]) -> tuple[str, str]:

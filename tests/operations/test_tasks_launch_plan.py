@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-import kecs
 from kecs.backends import kinds
 from kecs.backends.base import Object
 from kecs.mapping import labels, task_keys
@@ -19,12 +18,12 @@ from kecs.operations.task_launch import PLANS, REQUEST_DIGEST
 from tests.operations.task_helpers import (
     FARGATE,
     NETWORK,
-    REGION,
     WEB,
     StrictBackend,
     error,
     namespace,
     run,
+    web_client,
 )
 
 
@@ -44,14 +43,14 @@ def _ids(value: Any) -> set[int]:
     return {id(part) for part in _containers(value)}
 
 
-class HandOverBackend(StrictBackend):
+class GivenPodsBackend(StrictBackend):
     """Keeps every Pod given to ``create`` (RunTask's are the plan's with a name and token of
     their own, not handed over) and checks the backend neither changed it nor stored any of
     its dicts or lists (the stored pod is the backend's own), to compare with the memo."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.handed: list[Object] = []
+        self.given: list[Object] = []
         # Every part of every stored pod, kept alive (so their ids are not reused).
         self.parts: list[Any] = []
         self.seen: set[int] = set()
@@ -62,7 +61,7 @@ class HandOverBackend(StrictBackend):
             return super().create(obj, shared=shared, handed_over=handed_over)
         assert not handed_over
         before = copy_json(obj)
-        self.handed.append(obj)
+        self.given.append(obj)
         try:
             stored = super().create(obj, shared=True)
         finally:
@@ -100,18 +99,15 @@ class HandOverBackend(StrictBackend):
 
 
 @pytest.fixture
-def backend() -> Iterator[HandOverBackend]:
-    checking = HandOverBackend()
+def backend() -> Iterator[GivenPodsBackend]:
+    checking = GivenPodsBackend()
     yield checking
     checking.check_shared()
 
 
 @pytest.fixture
-def ecs(backend: HandOverBackend) -> Any:
-    client = kecs.client("ecs", region_name=REGION, backend=backend)
-    client.create_cluster(clusterName="default")
-    client.register_task_definition(**WEB)
-    return client
+def ecs(backend: GivenPodsBackend) -> Any:
+    return web_client(backend)
 
 
 def _memo(ecs: Any) -> Memo:
@@ -127,7 +123,7 @@ def _plans(memo: Memo) -> list[Any]:
     ]
 
 
-def _pod(backend: HandOverBackend, task: dict[str, Any]) -> Object:
+def _pod(backend: GivenPodsBackend, task: dict[str, Any]) -> Object:
     """The stored pod of ``task`` (its id is the pod's uid without dashes)."""
     cluster = task["clusterArn"].rsplit("/", 1)[1]
     task_id = task["taskArn"].rsplit("/", 1)[1]
@@ -166,7 +162,7 @@ VARIANTS: list[dict[str, Any]] = [
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: ",".join(v) or "plain")
 def test_a_remembered_plan_makes_the_pods_a_fresh_one_makes(
-    ecs: Any, backend: HandOverBackend, variant: dict[str, Any]
+    ecs: Any, backend: GivenPodsBackend, variant: dict[str, Any]
 ) -> None:
     memo = _memo(ecs)
     fresh = run(ecs, **variant)  # builds the plan
@@ -184,19 +180,19 @@ def test_a_remembered_plan_makes_the_pods_a_fresh_one_makes(
         assert _request_view(pods[2]) == _request_view(pods[0])
 
 
-def test_stored_pods_share_nothing_with_the_plan(ecs: Any, backend: HandOverBackend) -> None:
+def test_stored_pods_share_nothing_with_the_plan(ecs: Any, backend: GivenPodsBackend) -> None:
     run(ecs, count=4, startedBy="x")
     run(ecs, count=4, startedBy="x")
     (plan,) = _plans(_memo(ecs))
     assert not _ids(dict(plan.pods)) & backend.seen
-    assert len(backend.handed) == 8
+    assert len(backend.given) == 8
     # Nor did the backend's changes to the pods it stored reach the plan.
     for pod in plan.pods.values():
         assert "uid" not in pod["metadata"] and "status" not in pod
         assert pod["metadata"]["annotations"][task_keys.CLIENT_TOKEN] == "-"
 
 
-def test_start_task_pins_copies_of_one_plan(ecs: Any, backend: HandOverBackend) -> None:
+def test_start_task_pins_copies_of_one_plan(ecs: Any, backend: GivenPodsBackend) -> None:
     (probe,) = run(ecs)
     instance = probe["containerInstanceArn"]
     for _ in range(2):
@@ -204,7 +200,7 @@ def test_start_task_pins_copies_of_one_plan(ecs: Any, backend: HandOverBackend) 
         assert response["failures"] == []
     plans = _plans(_memo(ecs))
     assert len(plans) == 2  # RunTask's and StartTask's
-    for pod in backend.handed[1:]:
+    for pod in backend.given[1:]:
         terms = pod["spec"]["affinity"]["nodeAffinity"][
             "requiredDuringSchedulingIgnoredDuringExecution"
         ]["nodeSelectorTerms"]
@@ -221,22 +217,22 @@ def test_start_task_pins_copies_of_one_plan(ecs: Any, backend: HandOverBackend) 
             assert not any(t.get("matchFields") for t in terms)
 
 
-def test_a_retried_create_gives_a_new_pod(ecs: Any, backend: HandOverBackend) -> None:
+def test_a_retried_create_gives_a_new_pod(ecs: Any, backend: GivenPodsBackend) -> None:
     run(ecs)
     backend.lose_next_find = True
     (task,) = run(ecs)
     # The first create stored its pod; the retry gave another (refused: it exists).
-    assert len(backend.handed) == 3
-    assert backend.handed[1] is not backend.handed[2]
-    assert _pod(backend, task)["metadata"]["name"] == backend.handed[1]["metadata"]["name"]
+    assert len(backend.given) == 3
+    assert backend.given[1] is not backend.given[2]
+    assert _pod(backend, task)["metadata"]["name"] == backend.given[1]["metadata"]["name"]
 
 
-def _revision_of(backend: HandOverBackend, task: dict[str, Any]) -> str:
+def _revision_of(backend: GivenPodsBackend, task: dict[str, Any]) -> str:
     return str(_pod(backend, task)["metadata"]["labels"][labels.REVISION])
 
 
 def test_a_changed_task_definition_is_never_run_from_an_old_plan(
-    ecs: Any, backend: HandOverBackend
+    ecs: Any, backend: GivenPodsBackend
 ) -> None:
     (task,) = run(ecs)
     assert _revision_of(backend, task) == "1"
@@ -253,7 +249,7 @@ def test_a_changed_task_definition_is_never_run_from_an_old_plan(
 
 
 def test_retagging_the_task_definition_reaches_propagated_tags(
-    ecs: Any, backend: HandOverBackend
+    ecs: Any, backend: GivenPodsBackend
 ) -> None:
     (task,) = run(ecs, propagateTags="TASK_DEFINITION")
     assert task["tags"] == [{"key": "team", "value": "blue"}]
@@ -267,7 +263,7 @@ def test_retagging_the_task_definition_reaches_propagated_tags(
 
 
 def test_another_cluster_or_a_changed_cluster_gets_its_own_plan(
-    ecs: Any, backend: HandOverBackend
+    ecs: Any, backend: GivenPodsBackend
 ) -> None:
     ecs.create_cluster(clusterName="other")
     (here,) = run(ecs)
@@ -295,7 +291,7 @@ def test_another_cluster_or_a_changed_cluster_gets_its_own_plan(
     assert task["capacityProviderName"] == "FARGATE_SPOT"
 
 
-def test_different_parameters_never_share_a_plan(ecs: Any, backend: HandOverBackend) -> None:
+def test_different_parameters_never_share_a_plan(ecs: Any, backend: GivenPodsBackend) -> None:
     seen = []
     for variant in VARIANTS:
         for task in run(ecs, **variant):
